@@ -1,0 +1,44 @@
+# Two commands matter: `make run` and `make test`. Everything they need is installed from PyPI/Debian here.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run test setup index bench eval llm browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned: this machine's disk holds the CPU wheel; an unpinned torch pulls a CUDA build
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)  ## venv + packages + offline models (tiktoken rank files, multilingual-e5-small folder)
+	$(BIN)/assistant setup
+
+index: setup  ## ingest the sample corpus if no index exists yet
+	@if [ ! -d build/chroma ]; then $(BIN)/assistant ingest data/corpus --quiet; else echo "index exists: build/chroma"; fi
+
+run: index  ## start the web app on http://127.0.0.1:7860
+	$(BIN)/assistant serve
+
+browser:  ## Debian chromium for the browser tests
+	bash scripts/install_browser.sh
+
+test: index browser  ## the whole test suite, including real-model, Chroma-server, browser and evaluation-gate tests
+	$(BIN)/pytest
+
+eval: index  ## ablations + report in eval/reports/latest.md
+	$(PY) -m eval.run --ablations
+
+bench: index  ## speed and memory figures (see README "Performance")
+	$(PY) bench/bench_ingest.py
+
+llm: setup  ## optional: build llama-cpp-python and assemble the local GGUF model
+	$(PY) -m assistant.provision_llm
+
+clean:
+	rm -rf build test-output

@@ -1,0 +1,210 @@
+"""The `assistant` command. Domain errors become one-line messages here (exit status 2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError, BadQuestion
+from assistant.settings import Settings
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    return Settings.from_env(**overrides)
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from vectorstore.models import provision_all
+
+    for line in provision_all(_settings(args)):
+        print(line)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.pipeline import build_ingestor
+
+    settings = _settings(args)
+    ingestor = build_ingestor(settings)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="doc", desc="Ingesting", file=sys.stderr)
+
+    def progress(done: int, total: int, name: str) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(name)
+            bar.refresh()
+
+    report = ingestor.run([Path(p) for p in args.paths], sync=args.sync, on_progress=progress)
+    if bar is not None:
+        bar.close()
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from vectorstore.chroma import ChromaIndex
+
+    index = ChromaIndex.from_settings(_settings(args))
+    docs = sorted(index.documents().values(), key=lambda r: r.source)
+    rows = [{"source": r.source, "chunks": r.n_chunks, **r.metadata.to_dict(), "ingested_at": r.ingested_at}
+            for r in docs]
+    if args.json:
+        print(json.dumps({"documents": rows, "chunks": sum(r.n_chunks for r in docs)}, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No documents ingested yet. Run: assistant ingest data/corpus")
+        return 0
+    for r in rows:
+        print(f"{r['source']}  chunks={r['chunks']}  {r['province'] or '?'} | {r['doc_type'] or '?'} "
+              f"{r['number'] or ''} | {r['issue_date'] or '?'} | {r['period'] or ''} | {r['signer'] or ''}")
+        print(f"    {r['title'] or ''}")
+    print(f"{len(rows)} documents, {sum(r['chunks'] for r in rows)} chunks")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.pipeline import build_pipeline
+
+    pipeline = build_pipeline(_settings(args))
+    answer = pipeline.answer(args.question, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer.to_record(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    shown = answer.citations or answer.related
+    if shown:
+        print("\nRelated passages (not support):" if answer.abstained else "\nCitations:")
+    for c in shown:
+        print(f"[{c.n}] {c.source} {c.start}-{c.end} | {c.province} | {c.title}\n    “{c.quote}”")
+    if answer.note:
+        print(f"\nNote: {answer.note}")
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    from assistant.pipeline import build_pipeline
+
+    pipeline = build_pipeline(_settings(args))
+    items = read_questions(Path(args.questions))
+    with open(args.out, "w", encoding="utf-8") as out:
+        for record in answer_all(pipeline, items, args.mode):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"Answered {len(items)} questions → {args.out}", file=sys.stderr)
+    return 0
+
+
+def read_questions(path: Path) -> list[dict]:
+    if not path.exists():
+        raise AssistantError(f"Question file {path} does not exist")
+    items = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise AssistantError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or "question" not in item:
+            raise AssistantError(f'{path}:{n}: each line needs {{"id": …, "question": …}}')
+        items.append(item)
+    return items
+
+
+def answer_all(pipeline, items: list[dict], mode: str | None) -> list[dict]:
+    """Answer every item; an item with "follows": ID continues the conversation of that earlier item."""
+    understood = {}
+    records = []
+    for item in items:
+        previous = understood.get(item.get("follows"))
+        try:
+            answer = pipeline.answer(str(item["question"]), previous=previous, mode=mode)
+        except BadQuestion as exc:
+            records.append({"id": item.get("id"), "question": item["question"], "answer": str(exc),
+                            "abstained": True, "mode": mode or pipeline.settings.mode, "latency_s": 0.0,
+                            "citations": [], "error": str(exc)})
+            continue
+        understood[item.get("id")] = answer.query
+        records.append(answer.to_record(item.get("id")))
+    return records
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.app import serve
+
+    serve(_settings(args, host=args.host, port=args.port))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.run import main as eval_main
+
+    return eval_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="CCHC assistant: answers questions about Vietnamese administrative-reform documents with "
+        "exact citations. Settings come from CCHC_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("setup", help="provision the offline models (tiktoken files, embedding model)")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("ingest", help="ingest files or folders (.txt .md .html .pdf .docx) into the index")
+    p.add_argument("paths", nargs="+", help="files or folders")
+    p.add_argument("--sync", action="store_true", help="also remove indexed documents whose files are not given")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("stats", help="list the ingested documents with their metadata and chunk counts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer record as JSON")
+    p.add_argument("--mode", choices=["extractive", "llm"], help="default: CCHC_MODE or extractive")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("answer", help="answer a JSONL file of questions (models load once)")
+    p.add_argument("--questions", required=True, help='input JSONL: {"id": …, "question": …, "follows": id?}')
+    p.add_argument("--out", required=True, help="output JSONL, one answer record per line")
+    p.add_argument("--mode", choices=["extractive", "llm"])
+    p.set_defaults(func=cmd_answer)
+
+    from eval.run import add_arguments as add_eval_arguments  # light: the flags are shared with `python -m eval.run`
+
+    p = sub.add_parser("eval", help="score the assistant on a gold JSONL question set (--ablations: every configuration)")
+    add_eval_arguments(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the web app (Gradio)")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; anything else is an explicit choice)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Spotting answer-bearing facts in Vietnamese clauses: figures with comparators, dates, document
+numbers, years, person names. Positions are offsets into the clause string given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.textnorm import plain
+
+COMPARATORS_VI = ("tối thiểu", "ít nhất", "trên", "khoảng", "tối đa", "dưới", "đạt", "từ")
+COMPARATORS_EN = {"tối thiểu": "at least", "ít nhất": "at least", "trên": "over", "khoảng": "about",
+                  "tối đa": "at most", "dưới": "under", "đạt": "", "từ": "from"}
+
+_NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+_UNIT = (r"%|phút|giờ|ngày làm việc|ngày|doanh nghiệp|điểm/năm|điểm|tỉnh|đô thị|hồ sơ|văn bản|thủ tục|"
+         r"nhiệm vụ|mục tiêu|nhóm|nội dung|giải pháp|lượt|người|cơ quan|lần")
+_FIGURE = re.compile(
+    rf"(?:(?P<cmp>tối thiểu|ít nhất|trên|khoảng|tối đa|dưới|đạt|từ)\s+(?:(?:là|đạt|mức)\s+)?)?"
+    rf"(?P<num>{_NUM})(?:\s*[-–]\s*(?P<num2>{_NUM}))?\s*(?P<unit>{_UNIT})?(?P<more>\s+trở lên)?",
+    re.IGNORECASE,
+)
+_DATE = re.compile(r"(?<![\d/])\d{1,2}/\d{1,2}/\d{4}(?![\d/])|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}",
+                   re.IGNORECASE)
+_DOC_NUMBER = re.compile(r"(?<![\w/])\d{1,5}(?:/\d{4})?(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ]*){1,3}(?!\w)")
+_YEAR = re.compile(r"(?<![\d/.,])((?:19|20)\d{2})(?![\d/])")
+_YEAR_CONTEXT = re.compile(r"(?:đến|tới|vào|trong)\s+năm\s+((?:19|20)\d{2})\s*[:*]?", re.IGNORECASE)
+_NAME = re.compile(r"(?<!\w)(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+\s){1,3}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?!\w)")
+
+
+@dataclass(frozen=True)
+class Figure:
+    start: int
+    end: int
+    text: str  # as written: "tối thiểu 20%"
+    comparator: str
+    value: str
+    unit: str
+    year: int | None = None  # "50% vào năm 2025": the year written right after the figure
+
+
+def figures(clause: str) -> list[Figure]:
+    out = []
+    for m in _FIGURE.finditer(clause):
+        num = m.group("num")
+        unit = (m.group("unit") or "").strip()
+        before = clause[max(0, m.start() - 1) : m.start()]
+        if before in ("/", "-") or _is_part_of_date_or_number(clause, m):
+            continue
+        if not unit and not m.group("cmp"):
+            continue  # a bare number ("Nghị định số 130", "3 cấp") is rarely what a target question asks
+        after = clause[m.end() : m.end() + 30]
+        y = re.match(r"\s*(?:vào|đến|tới|trong)?\s*(?:năm\s+)?((?:19|20)\d{2})", after)
+        text = clause[m.start() : m.end()].strip()
+        out.append(Figure(m.start(), m.start() + len(text), text, (m.group("cmp") or "").lower(), num, unit,
+                          int(y.group(1)) if y and "năm" in after[: y.end()] else None))
+    return out
+
+
+def _is_part_of_date_or_number(clause: str, m: re.Match[str]) -> bool:
+    around = clause[max(0, m.start() - 6) : m.end() + 6]
+    number_end = m.end("num2") if m.group("num2") else m.end("num")
+    return bool(_DATE.search(around) and "/" in clause[m.start() : number_end + 1]) or (
+        clause[number_end : number_end + 1] == "/"
+    )
+
+
+def dates(clause: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _DATE.finditer(clause)]
+
+
+def doc_numbers(clause: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _DOC_NUMBER.finditer(clause)
+            if re.search(r"[A-ZĐ]{2}", m.group(0))]
+
+
+def years(text: str) -> list[int]:
+    return [int(y) for y in _YEAR.findall(text)]
+
+
+def context_year(paragraph_prefix: str, heading_path: tuple[str, ...]) -> int | None:
+    """The year a clause's section is about: "* Đến năm 2025" above it, or "đến năm 2025:" earlier in its
+    paragraph."""
+    for heading in reversed(heading_path):
+        found = years(heading)
+        if found:
+            return found[-1]
+    found = [m for m in _YEAR_CONTEXT.finditer(paragraph_prefix) if m.group(0).rstrip().endswith((":", "*"))]
+    return int(found[-1].group(1)) if found else None
+
+
+def names(clause: str) -> list[tuple[int, int]]:
+    """Personal names (2–4 capitalised syllables) — ignoring all-caps and common title words."""
+    out = []
+    for m in _NAME.finditer(clause):
+        words = m.group(0).split()
+        if plain(words[0]) in {"ban", "tinh", "uy", "nghi", "ke", "chi", "quyet", "so", "cong", "trung", "chinh",
+                                "thu", "bo", "uy", "hoi", "dang", "nha", "phong", "cac", "trang", "lai", "quang",
+                                "son", "dien"}:
+            continue
+        out.append((m.start(), m.end()))
+    return out

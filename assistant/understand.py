@@ -1,0 +1,162 @@
+"""Question understanding: language, provinces, years, document numbers and types, follow-up context.
+
+Pure rules, no model: the output decides retrieval filters and, for an unknown province, abstention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.errors import BadQuestion
+from assistant.types import Query
+from ingest.metadata import DOC_TYPES
+from ingest.provinces import find_provinces
+from ingest.textnorm import fold, has_diacritics, plain
+
+_GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en_vi.tsv"
+
+_EN_WORDS = {
+    "what", "which", "who", "when", "how", "is", "are", "does", "do", "the", "of", "in", "for", "by", "and",
+    "target", "province", "much", "many", "did", "about", "its", "their", "to", "a", "an", "was", "were",
+}
+_VI_PLAIN_WORDS = {
+    "cua", "la", "nam", "tinh", "bao", "nhieu", "gi", "nao", "muc", "tieu", "cat", "giam", "chi", "thi",
+    "sao", "khong", "con", "duoc", "cac", "nhung", "va", "ve", "co", "theo", "den", "ngay", "ai", "ky",
+    "nghi", "quyet", "ke", "hoach", "hanh", "chinh", "bao nhieu", "may", "dat", "ty", "le",
+}
+# Openings and endings that mark a question as continuing the previous one.
+_FOLLOWUP = re.compile(
+    r"^(con|the con|vay con|vay|con voi|and|and what about|what about|how about|and for|same for)\b|"
+    r"(thi sao|the nao|thi the nao|nhu the nao|thi sao a|ra sao)\s*\??\s*$"
+)
+_YEAR = re.compile(r"(?<![\d/.,])((?:19|20)\d{2})(?![\d/])")
+_DOC_NUMBER = re.compile(r"(?<![\w/])(\d{1,5}(?:/\d{4})?(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ]*){1,3})(?!\w)")
+_EN_DOC_TYPES = {"resolution": "Nghị quyết", "directive": "Chỉ thị", "plan": "Kế hoạch", "decision": "Quyết định"}
+
+
+@lru_cache(maxsize=1)
+def glossary() -> list[tuple[str, str]]:
+    """(english, vietnamese terms), longest English phrase first."""
+    pairs = []
+    for line in _GLOSSARY_PATH.read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        en, vi = line.split("\t")
+        pairs.append((en.strip().lower(), vi.strip()))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def translate_terms(text: str) -> str:
+    """The Vietnamese domain terms for the English phrases in ``text`` (longest match first)."""
+    remaining = f" {text.lower()} "
+    found: list[str] = []
+    for en, vi in glossary():
+        pattern = re.compile(rf"(?<![\w-]){re.escape(en)}(?![\w-])")
+        if pattern.search(remaining):
+            found.extend(t.strip() for t in vi.split(","))
+            remaining = pattern.sub(" ", remaining)
+    return " ".join(dict.fromkeys(found))
+
+
+def detect_language(text: str, default: str = "vi") -> str:
+    """'vi' or 'en'. Province names say nothing about the language ("and Quảng Bình?" is English)."""
+    for m in reversed(find_provinces(text, accent_insensitive=True)):
+        text = text[: m.start] + " " + text[m.end :]
+    if has_diacritics(text):
+        return "vi"
+    tokens = re.findall(r"[a-z]+", text.lower())
+    en = sum(t in _EN_WORDS for t in tokens)
+    vi = sum(t in _VI_PLAIN_WORDS for t in tokens)
+    if en == vi:
+        return default
+    return "en" if en > vi else "vi"
+
+
+def check_question(text: str, max_chars: int) -> str:
+    question = (text or "").strip()
+    if not question:
+        raise BadQuestion("The question is empty. / Câu hỏi đang trống.")
+    if len(question) > max_chars:
+        raise BadQuestion(
+            f"The question is {len(question)} characters long; the limit is {max_chars}. "
+            f"/ Câu hỏi dài {len(question)} ký tự, vượt giới hạn {max_chars} ký tự."
+        )
+    letters = [c for c in question if c.isalpha()]
+    latin = [c for c in letters if plain(c).isascii()]
+    if letters and len(latin) < 0.5 * len(letters):
+        raise BadQuestion(
+            "Please ask in Vietnamese or English. / Vui lòng đặt câu hỏi bằng tiếng Việt hoặc tiếng Anh."
+        )
+    if not letters:
+        raise BadQuestion("The question has no words. / Câu hỏi không có từ nào.")
+    return question
+
+
+def understand(text: str, known_provinces: Collection[str], previous: Query | None = None,
+               max_chars: int = 2000) -> Query:
+    question = check_question(text, max_chars)
+    language = detect_language(question, default=previous.language if previous else "vi")
+    mentions = find_provinces(question, accent_insensitive=not has_diacritics(question))
+    named = list(dict.fromkeys(m.province for m in mentions))
+    known = tuple(p for p in named if p in known_provinces)
+    unknown = tuple(p for p in named if p not in known_provinces)
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(question)))
+    doc_numbers = tuple(dict.fromkeys(re.sub(r"\s+", "", n) for n in _DOC_NUMBER.findall(question)
+                                      if re.search(r"[A-ZĐ]{2}", n)))
+    doc_types = _doc_types(question)
+    keywords = translate_terms(question) if language == "en" else question
+    query = Query(text=question, language=language, provinces=known, unknown_provinces=unknown, years=years,
+                  doc_numbers=doc_numbers, doc_types=doc_types, keywords_vi=keywords)
+    if previous is not None and is_followup(question, query):
+        query = _inherit(query, previous)
+    return query
+
+
+def _doc_types(question: str) -> tuple[str, ...]:
+    folded, plained = fold(question), plain(question)
+    found = [t for t in DOC_TYPES if fold(t) in folded or plain(t) in plained]
+    found += [vi for en, vi in _EN_DOC_TYPES.items() if re.search(rf"\b{en}\b", question.lower())]
+    return tuple(dict.fromkeys(found))
+
+
+def _content_words(query: Query) -> list[str]:
+    """Words that say what is asked, once provinces, years and question words are set aside."""
+    text = plain(query.text)
+    for p in query.provinces + query.unknown_provinces:
+        text = text.replace(plain(p), " ")
+    words = re.findall(r"[a-z]+", text)
+    filler = _EN_WORDS | {"con", "thi", "sao", "nam", "the", "nao", "vay", "a", "nhe", "what", "about", "and",
+                          "year", "in", "for", "with", "tinh", "province", "nhu", "ra", "voi", "o", "dau"}
+    return [w for w in words if w not in filler]
+
+
+def is_followup(question: str, query: Query) -> bool:
+    cue = bool(_FOLLOWUP.search(plain(question).strip()))
+    return cue or len(_content_words(query)) <= 1
+
+
+def _inherit(query: Query, previous: Query) -> Query:
+    inherited = []
+    provinces, years, keywords = query.provinces, query.years, query.keywords_vi
+    if not query.provinces and not query.unknown_provinces and previous.provinces:
+        provinces, inherited = previous.provinces, inherited + ["province"]
+    if not query.years and previous.years:
+        years, inherited = previous.years, inherited + ["year"]
+    # The topic always carries over: "còn năm 2030 thì sao?" asks the previous question again, with the
+    # previous turn's own year and province taken out when this turn names new ones.
+    carried = previous.keywords_vi
+    if query.years:
+        carried = _YEAR.sub(" ", carried)
+    if query.provinces or query.unknown_provinces:
+        for m in reversed(find_provinces(carried, accent_insensitive=not has_diacritics(carried))):
+            carried = carried[: m.start] + " " + carried[m.end :]
+    keywords = f"{carried} {keywords}".strip()
+    inherited.append("topic")
+    return Query(
+        text=query.text, language=query.language, provinces=provinces, unknown_provinces=query.unknown_provinces,
+        years=years, doc_numbers=query.doc_numbers or previous.doc_numbers,
+        doc_types=query.doc_types or previous.doc_types, keywords_vi=keywords, inherited=tuple(inherited),
+    )

@@ -1,0 +1,86 @@
+"""Vietnamese text normalisation for matching.
+
+Every function here is length-preserving on NFC input, so a position found in a normalised string is
+the same position in the original text: we search in the normalised form and quote the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Tone marks as combining characters (NFD): grave, acute, hook above, tilde, dot below.
+_TONES = "\u0300\u0301\u0309\u0303\u0323"
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _move_tone(match: re.Match[str]) -> str:
+    """'oá' → 'óa': put the tone on the first vowel of an open oa/oe/uy syllable (old vs new style)."""
+    first, second = match.group(1), match.group(2)
+    decomposed = unicodedata.normalize("NFD", second)
+    tone = "".join(c for c in decomposed if c in _TONES)
+    base = "".join(c for c in decomposed if c not in _TONES)
+    return unicodedata.normalize("NFC", first + tone) + unicodedata.normalize("NFC", base)
+
+
+_VOWEL_TONED = {
+    "a": "àáảãạ",
+    "e": "èéẻẽẹ",
+    "y": "ỳýỷỹỵ",
+}
+# o+a, o+e, u+y with the tone on the second vowel, at the end of a syllable. "qu" is a consonant, so
+# "quý" keeps its tone where it is.
+_OLD_STYLE = re.compile(
+    r"(?<![qQ])([oOuU])([" + "".join(_VOWEL_TONED.values()) + "".join(_VOWEL_TONED.values()).upper() + r"])"
+    r"(?![\wđĐ])"
+)
+
+
+def canonical_tones(text: str) -> str:
+    """Make tone-mark placement consistent: 'hoá'→'hóa', 'thuỷ'→'thủy', 'khoẻ'→'khỏe'."""
+    text = nfc(text)
+
+    def repl(m: re.Match[str]) -> str:
+        first, second = m.group(1), m.group(2)
+        pair_ok = (first.lower() == "o" and second.lower() in _VOWEL_TONED["a"] + _VOWEL_TONED["e"]) or (
+            first.lower() == "u" and second.lower() in _VOWEL_TONED["y"]
+        )
+        return _move_tone(m) if pair_ok else m.group(0)
+
+    return _OLD_STYLE.sub(repl, text)
+
+
+def fold(text: str) -> str:
+    """Lower case with canonical tones: the form used for Vietnamese keyword matching."""
+    return canonical_tones(text).lower()
+
+
+def strip_accents(text: str) -> str:
+    """'Lai Châu' → 'Lai Chau', 'đ' → 'd'. One output character per input character."""
+    out = []
+    for ch in nfc(text):
+        if ch in "đĐ":
+            out.append("d" if ch == "đ" else "D")
+            continue
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append(base)
+    return "".join(out)
+
+
+def plain(text: str) -> str:
+    """Lower case without diacritics: the form used for accent-insensitive matching."""
+    return strip_accents(text).lower()
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def has_diacritics(text: str) -> bool:
+    return plain(text) != text.lower()

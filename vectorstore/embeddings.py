@@ -1,0 +1,104 @@
+"""Turn text into vectors with a sentence-transformers model, loaded offline.
+
+``Embedder`` is the swap point: the vector store and the retriever take anything with these two
+methods, so tests pass a cheap fake (``tests/fakes.py``) instead of the real model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.errors import ModelUnavailable
+from assistant.settings import Settings  # also sets HF_HUB_OFFLINE before any Hugging Face import
+
+
+class Embedder(Protocol):
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def load_sentence_transformer(model: str, device: str):  # -> sentence_transformers.SentenceTransformer
+    """Load ``model`` (a folder or a cached model name) without touching the network."""
+    hint = "Use 'e5-small-local' (built by `make setup`) or the path of a sentence-transformers folder."
+    looks_like_path = model.startswith((os.sep, ".", "~"))
+    if looks_like_path and not Path(model).expanduser().is_dir():  # say so before a 10 s library import
+        raise ModelUnavailable(f"The embedding model folder {model!r} does not exist. {hint}")
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(model, device=device, local_files_only=True)
+    except Exception as exc:  # missing folder, missing files, bad config: many types, one meaning here
+        raise ModelUnavailable(
+            f"Cannot load the embedding model {model!r} offline ({type(exc).__name__}: {exc}). {hint}"
+        ) from exc
+
+
+class SentenceTransformerEmbedder(Embeddings):
+    """LangChain ``Embeddings`` over a sentence-transformers model, with e5-style text prefixes.
+
+    e5 models were trained with "query: " / "passage: " in front of the text; which prefix works best
+    for queries here is an evaluation question (DESIGN §1), so both are explicit settings.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        query_prefix: str,
+        passage_prefix: str,
+        batch_size: int = 32,
+        normalize: bool = True,
+        device: str = "cpu",
+    ) -> None:
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be greater than 0. Currently, the batch_size is {batch_size}")
+        self.model_name = model
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self._model = load_sentence_transformer(model, device)
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ModelUnavailable(f"The model {model!r} does not report an embedding size: not a sentence-embedding model")
+        self.dimension: int = dimension
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SentenceTransformerEmbedder":
+        from vectorstore.models import resolve_embedding_model
+
+        return cls(
+            resolve_embedding_model(settings),
+            query_prefix=settings.query_prefix,
+            passage_prefix=settings.passage_prefix,
+            batch_size=settings.embed_batch_size,
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode([self.passage_prefix + text for text in texts])
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([self.query_prefix + text])[0]
+
+    def _encode(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=self.normalize,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.tolist()
+
+    def __repr__(self) -> str:
+        return (
+            f"SentenceTransformerEmbedder(model={self.model_name!r}, query_prefix={self.query_prefix!r}, "
+            f"passage_prefix={self.passage_prefix!r}, batch_size={self.batch_size}, dimension={self.dimension})"
+        )
