@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from assistant import facts
 from assistant.types import Answer, Citation, Query, ScoredChunk
 from ingest.document import Chunk
-from ingest.textnorm import plain
-from vectorstore.keyword import plain_tokens
+from ingest.textnorm import expand_abbreviations, plain
 
 from assistant.retrieve import CorpusView
 
@@ -22,8 +21,34 @@ from assistant.retrieve import CorpusView
 _FILLER = set(
     "bao nhieu phan tram gi nao la co khong duoc dat ra cua thi sao con vay nhu the ai khi bao gio may "
     "hay cho biet xin hoi toi muon biet ve theo tai trong voi va cac nhung mot nay do ha a nhe oi o dau "
-    "nam tinh so den vao".split()
+    "nam tinh so den vao lau muc tieu chi cam ket phan dau yeu cau se lam gi ong ay ba no do moi".split()
 )
+# Phrases that frame a question ("đặt mục tiêu … bao nhiêu phần trăm") rather than name its subject.
+_FILLER_PHRASES = re.compile(
+    r"\b(dat muc tieu|dat chi tieu|muc tieu|chi tieu|cam ket|phan dau|bao nhieu phan tram|bao nhieu|phan tram|"
+    r"nhu the nao|the nao|la gi|cho hoi|xin hoi|cho biet|co phai|hay khong|duoc khong|co khong|thi sao|"
+    r"con gi|gom nhung|nhung gi)\b"
+)
+# English words that frame a question ("what share", "the target") rather than name its subject: they help
+# keyword search but a passage need not contain them.
+_EN_FRAMING = {"share", "percentage", "percent", "rate", "target", "targets", "goal", "goals", "objectives",
+               "at least", "minimum", "maximum", "number", "by 2025", "by 2030"}
+_EN_STOP = set(
+    "what which who whom when where why how is are was were be been does do did the a an of in on for by to "
+    "and or its their it this that these those with from as at set sets aim aims plan plans say says said "
+    "according under have has had will would should must can could any there main mentioned".split()
+)
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One thing the question asks about; any alternative (a syllable sequence) matching counts."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    weight: float
+_DOC_LEVEL = re.compile(r"\b(ban hanh|ky|issued|signed|signer|signatory|hieu luc|effective|so hieu|ky hieu|"
+                        r"number|(?<!co )so may|so bao nhieu|adopted|promulgated)\b")
+_ASKS_PERIOD = re.compile(r"\b(giai doan nao|thoi ky nao|what period|which period|time frame|timeframe)\b")
 _CROSS = re.compile(r"\b(tinh nao|nhung tinh|cac tinh|which provinces?|what provinces?|dia phuong nao)\b")
 
 
@@ -36,22 +61,40 @@ class AskedFor:
 
 
 def asked_for(query: Query) -> str:
-    q = plain(query.text)
+    q = plain(query.text if not query.inherited else f"{query.keywords_vi} {query.text}")
     if re.search(r"\b(ai ky|nguoi ky|who signed|signer|signatory|ky boi|signed by|ai la nguoi ky)\b", q):
         return AskedFor.PERSON
     if re.search(r"\b(ngay nao|khi nao|bao gio|ngay ban hanh|when|what date|which date|thoi gian ban hanh)\b", q):
         return AskedFor.DATE
-    if re.search(r"\b(so hieu|so may|so bao nhieu|document number|what number|ky hieu|so van ban|so nghi quyet|so ke hoach|so quyet dinh)\b", q):
+    if re.search(r"\b(so hieu|(?<!co )so may|so bao nhieu|document number|what number|ky hieu|so van ban|so nghi quyet|so ke hoach|so quyet dinh)\b", q):
         return AskedFor.DOC_NUMBER
     if re.search(r"\b(bao nhieu|may|ty le|phan tram|how much|how many|what percentage|what percent|what share|"
-                 r"target|chi tieu|muc tieu|percent|rate|cat giam|toi thieu|toi da|dat)\b", q):
+                 r"target|chi tieu|muc tieu|percent|rate|cat giam|toi thieu|toi da|dat|bao lau|how long|"
+                 r"what share|what proportion|how often)\b", q):
         return AskedFor.NUMBER
     return AskedFor.TEXT
 
 
+_ASKED_UNIT = (
+    ("money", re.compile(r"\b(bao nhieu tien|het bao nhieu tien|kinh phi|ty dong|trieu dong|nghin dong|"
+                         r"how much money|budget|funding|vnd)\b")),
+    ("percent", re.compile(r"\b(phan tram|ty le|percent|percentage|what share|what proportion)\b")),
+    ("time", re.compile(r"\b(bao lau|may phut|bao nhieu phut|how long|how many minutes|minutes)\b")),
+)
+
+
+def asked_unit(query: Query) -> str | None:
+    """The kind of quantity asked for, when the question says: a percentage is no answer to "how much money"."""
+    q = plain(query.text if not query.inherited else f"{query.keywords_vi} {query.text}")
+    for kind, pattern in _ASKED_UNIT:
+        if pattern.search(q):
+            return kind
+    return None
+
+
 @dataclass(frozen=True)
 class ExtractiveSettings:
-    min_coverage: float = 0.5  # share of the question's (IDF-weighted) terms the evidence must contain
+    min_coverage: float = 0.4  # share of the question's (IDF-weighted) terms the evidence must contain
     max_clause_words: int = 70
 
 
@@ -80,13 +123,17 @@ class ExtractiveAnswerer:
         if not passages:
             return self._abstain(query, passages, reason="nothing")
         want = asked_for(query)
+        document_fact = self._document_fact(query, want, passages)
+        if document_fact is not None:
+            return document_fact
         clauses = self._clauses(query, passages, want)
+        unit = asked_unit(query)
         supported = [c for c in clauses if c.coverage >= self.settings.min_coverage and c.year_ok
-                     and self._has(want, c.text)]
+                     and self._has(want, c.text, unit)]
         if not supported:
             year_missing = query.years and any(c.coverage >= self.settings.min_coverage for c in clauses)
             return self._abstain(query, passages, reason="year" if year_missing else "nothing")
-        if _CROSS.search(plain(query.text)) and not query.provinces:
+        if (_CROSS.search(plain(query.text)) and not query.provinces) or len(query.provinces) > 1:
             return self._cross_answer(query, supported, want)
         best = max(supported, key=lambda c: c.score)
         lead = self._lead(query, want, best)
@@ -94,46 +141,167 @@ class ExtractiveAnswerer:
         return Answer(question=query.text, text=self._compose(query, best, lead, citation), abstained=False,
                       mode="extractive", citations=(citation,), language=query.language)
 
+    def _document_fact(self, query: Query, want: str, passages: list[ScoredChunk]) -> Answer | None:
+        """Questions about a document itself (when issued, who signed, its number, its period) are answered
+        from the extracted metadata, cited at the place in the text where the value is written."""
+        q = plain(query.text)
+        period = bool(_ASKS_PERIOD.search(q))
+        if not (period or (want in (AskedFor.DATE, AskedFor.PERSON, AskedFor.DOC_NUMBER) and _DOC_LEVEL.search(q))):
+            return None
+        record = self._target_document(query, passages)
+        if record is None:
+            return None
+        m = record.metadata
+        if want == AskedFor.DOC_NUMBER and not period and query.doc_numbers:
+            return None  # "Kế hoạch 2943/KH-UBND căn cứ công văn số mấy?" asks about another document
+        if period:
+            value, pattern = m.period, m.period and re.escape(m.period).replace(r"\-", r"\s*[-–]\s*")
+        elif want == AskedFor.DATE:
+            value, pattern = m.issue_date, m.issue_date and _date_pattern(m.issue_date)
+        elif want == AskedFor.PERSON:
+            value, pattern = m.signer, m.signer and re.escape(m.signer)
+        else:
+            value, pattern = m.number, m.number and re.escape(m.number)
+        if not value:
+            return None  # unknown: the clause search below decides, and abstains when nothing supports
+        for scored in self._chunks_of(record.source):
+            hit = re.search(pattern, scored.text)
+            if hit:
+                start = scored.start + hit.start()
+                clause = next(((s, e) for s, e in _split_clauses(scored, self.settings.max_clause_words)
+                               if s <= start < e), (scored.start, scored.end))
+                quote = scored.text[clause[0] - scored.start : clause[1] - scored.start]
+                citation = _citation(1, scored, clause[0], clause[1], quote)
+                written = hit.group(0)
+                doc = m.label() or record.source
+                if query.language == "en":
+                    text = f"{written} — {doc} [1].\nSource: “{quote}” [1]"
+                else:
+                    text = f"{written[:1].upper()}{written[1:]} — {doc} [1].\nNguồn: “{quote}” [1]"
+                return Answer(question=query.text, text=text, abstained=False, mode="extractive",
+                              citations=(citation,), language=query.language)
+        return None
+
+    def _target_document(self, query: Query, passages: list[ScoredChunk]):
+        docs = self.view.documents
+        if query.doc_numbers:
+            wanted = {_norm(n) for n in query.doc_numbers}
+            named = [r for r in docs.values() if _norm(r.metadata.number or "") in wanted]
+            return named[0] if named else None
+        if query.focus and not query.provinces:
+            return docs.get(query.focus[0])
+        return docs.get(passages[0].chunk.source) if passages else None
+
+    def _chunks_of(self, source: str) -> list[Chunk]:
+        return sorted((s.chunk for s in self.view.chunks.values() if s.chunk.source == source), key=lambda c: c.index)
+
     def related(self, passages: list[ScoredChunk], n: int = 3) -> tuple[Citation, ...]:
         return tuple(self._chunk_citation(i + 1, p.chunk) for i, p in enumerate(passages[:n]))
 
     # --- candidate clauses -----------------------------------------------------------------------
     def _clauses(self, query: Query, passages: list[ScoredChunk], want: str) -> list[_Clause]:
         terms = self._query_terms(query)
+        unit = asked_unit(query)
         out = []
         for rank, scored in enumerate(passages):
             chunk = scored.chunk
             doc = self.view.documents.get(chunk.source)
             full = doc.text if doc and doc.text else None
-            for start, end in _split_clauses(chunk, self.settings.max_clause_words):
+            sentences_only = want == AskedFor.TEXT  # a list or an explanation: keep the whole sentence
+            for start, end in _split_clauses(chunk, self.settings.max_clause_words, sentences_only):
                 text = chunk.text[start - chunk.start : end - chunk.start]
-                context = " ".join(chunk.heading_path) + " " + (chunk.metadata.title or "")
+                m = chunk.metadata
+                context = " ".join([*chunk.heading_path, m.title or "", m.doc_type or "", m.number or "",
+                                    m.issuing_body or "", m.province or ""])
                 coverage = self._coverage(terms, text, context)
                 prefix = _paragraph_prefix(full, start) if full else chunk.text[: start - chunk.start]
                 ctx_year = facts.context_year(prefix, chunk.heading_path)
                 year_ok = _year_ok(query, text, ctx_year, chunk.metadata.period)
-                score = coverage + 0.15 / (rank + 1) + 0.3 * self._has(want, text) + 0.2 * year_ok
+                score = coverage + 0.15 / (rank + 1) + 0.3 * self._has(want, text, unit) + 0.2 * year_ok
                 out.append(_Clause(chunk, rank, start, end, text, coverage, score, year_ok, ctx_year))
         return out
 
-    def _query_terms(self, query: Query) -> dict[str, float]:
-        text = query.keywords_vi or query.text
+    def _query_terms(self, query: Query) -> list[_Term]:
+        if query.language == "en":
+            return self._english_terms(query)
+        text = plain(query.keywords_vi or query.text)
         for p in query.provinces + query.unknown_provinces:
-            text = re.sub(re.escape(plain(p)), " ", plain(text))
-        tokens = [t for t in plain_tokens(text) if not _is_filler(t)]
-        return {t: self.view.keyword.idf("plain", t) for t in dict.fromkeys(tokens)}
+            text = text.replace(plain(p), " | ")
+        text = expand_abbreviations(text)
+        text = _FILLER_PHRASES.sub(" | ", text)
+        terms: dict[tuple[str, ...], _Term] = {}
+        for segment in re.split(r"[|?.,;:!()]", text):
+            syllables = [w for w in re.findall(r"[a-z0-9]+", segment)]
+            for a in syllables:
+                if a not in _FILLER and not a.isdigit():
+                    terms.setdefault((a,), _Term(((a,),), self._idf(a)))
+            for a, b in zip(syllables, syllables[1:]):
+                weight = self._idf(f"{a}_{b}")
+                # A pair of known words that the corpus never writes together ("thứ hạng" beside
+                # "xếp hạng") is weak evidence of absence: only attested pairs count.
+                if a in _FILLER or b in _FILLER or a.isdigit() or b.isdigit() or weight >= self._unknown_weight:
+                    continue
+                terms.setdefault((a, b), _Term(((a, b),), weight))
+        return list(terms.values())
 
-    def _coverage(self, terms: dict[str, float], text: str, context: str) -> float:
+    def _english_terms(self, query: Query) -> list[_Term]:
+        """Glossary entries become one term each (their Vietnamese renderings are alternatives); other
+        English content words count a little, so a question about something the documents never name
+        does not ride on one generic term."""
+        from assistant.understand import glossary_matches
+
+        terms = []
+        text = query.text
+        for p in query.provinces + query.unknown_provinces:
+            text = re.sub(re.escape(p), " ", text)
+        matches, rest = glossary_matches(text)
+        for en, vi_terms in matches:
+            if en in _EN_FRAMING:
+                continue
+            alternatives = tuple(tuple(re.findall(r"[a-z0-9%]+", plain(t))) for t in vi_terms)
+            alternatives = tuple(a for a in alternatives if a and a != ("%",))
+            if alternatives:
+                weight = max(sum(self._idf(x) for x in a) / len(a) for a in alternatives)
+                terms.append(_Term(alternatives, weight))
+        leftover = [w for w in re.findall(r"[a-z]+", rest.lower()) if w not in _EN_STOP and len(w) > 2]
+        if terms:
+            mean = sum(t.weight for t in terms) / len(terms)
+            terms += [_Term(((w,),), 0.25 * mean) for w in dict.fromkeys(leftover)]
+        if query.inherited:  # a follow-up: the carried-over Vietnamese topic words count too
+            terms += [t for t in self._vi_terms_of(query.keywords_vi) if t not in terms]
+        return terms
+
+    def _vi_terms_of(self, text: str) -> list[_Term]:
+        return self._query_terms(Query(text=text, language="vi", keywords_vi=text))
+
+    def _idf(self, token: str) -> float:
+        return self.view.keyword.idf("plain", token)
+
+    @property
+    def _unknown_weight(self) -> float:
+        """The weight of a word the corpus never uses (the highest there is)."""
+        return self._idf("\u0000never-a-token")
+
+    def _coverage(self, terms: list[_Term], text: str, context: str) -> float:
         if not terms:
             return 0.0
-        have = set(plain_tokens(text)) | set(plain_tokens(context))
-        total = sum(terms.values())
-        return sum(w for t, w in terms.items() if t in have) / total if total else 0.0
+        have = " " + " ".join(re.findall(r"[a-z0-9%]+", expand_abbreviations(plain(text + " " + context)))) + " "
+        matched = [t for t in terms if any(f" {' '.join(a)} " in have for a in t.alternatives)]
+        total = sum(t.weight for t in terms)
+        coverage = sum(t.weight for t in matched) / total if total else 0.0
+        # The question's most specific word (rarest in the corpus, yet present in it) must be there:
+        # "mức độ hài lòng" in a Sơn La question is not answered by a Sơn La clause about time limits.
+        known = [t for t in terms if t.weight < self._unknown_weight]
+        if known and coverage < 0.7:
+            key = max(known, key=lambda t: t.weight)
+            if key not in matched:
+                return min(coverage, self.settings.min_coverage - 0.01)
+        return coverage
 
     @staticmethod
-    def _has(want: str, text: str) -> bool:
+    def _has(want: str, text: str, unit: str | None = None) -> bool:
         if want == AskedFor.NUMBER:
-            return bool(facts.figures(text))
+            return bool(_figures_of(text, unit))
         if want == AskedFor.DATE:
             return bool(facts.dates(text))
         if want == AskedFor.DOC_NUMBER:
@@ -147,9 +315,11 @@ class ExtractiveAnswerer:
         text = clause.text
         anchor = self._anchor(query, text)
         if want == AskedFor.NUMBER:
-            figs = facts.figures(text)
+            figs = _figures_of(text, asked_unit(query)) or facts.figures(text)
             if query.years:
                 dated = [f for f in figs if f.year in query.years]
+                if len({f.year for f in dated}) > 1:
+                    return "; ".join(f"{f.text} ({f.year})" for f in dated)
                 figs = dated or figs
             elif len({f.year for f in figs if f.year}) > 1:
                 return "; ".join(f"{f.text} ({f.year})" for f in figs if f.year)
@@ -166,14 +336,15 @@ class ExtractiveAnswerer:
 
     def _anchor(self, query: Query, text: str) -> int:
         """Where in the clause the question's rarest terms are: the fact nearest to them is the answer."""
-        terms = self._query_terms(query)
         low = plain(text)
         best_pos, best_w = len(text) // 2, -1.0
-        for t, w in terms.items():
-            phrase = t.replace("_", " ")
-            pos = low.find(phrase)
-            if pos >= 0 and w * (1 + phrase.count(" ")) > best_w:
-                best_pos, best_w = pos, w * (1 + phrase.count(" "))
+        for term in self._query_terms(query):
+            for alternative in term.alternatives:
+                phrase = " ".join(alternative)
+                m = re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", low)
+                score = term.weight * len(alternative)
+                if m and score > best_w:
+                    best_pos, best_w = m.start(), score
         return best_pos
 
     # --- output ----------------------------------------------------------------------------------
@@ -187,7 +358,7 @@ class ExtractiveAnswerer:
         m = clause.chunk.metadata
         year = next((y for y in query.years), None) or _clause_year(clause)
         doc = m.label() or clause.chunk.source
-        quote = _shorten(clause.text, lead)
+        quote = _shorten(clause.text, lead) if lead else _shorten(clause.text, "", max_words=90)
         if query.language == "en":
             head = _english_lead(lead)
             where = ", ".join(x for x in (m.province, f"by {year}" if year else "") if x)
@@ -247,19 +418,18 @@ def _citation(n: int, chunk: Chunk, start: int, end: int, quote: str) -> Citatio
                     issue_date=m.issue_date or "", heading=" > ".join(chunk.heading_path))
 
 
-def _is_filler(token: str) -> bool:
-    parts = token.split("_")
-    return all(p in _FILLER or p.isdigit() for p in parts)
-
-
 _CLAUSE_BOUNDARY = re.compile(r"[.;!?](?=\s|$)|\n")
+_SENTENCE_BOUNDARY = re.compile(r"[.!?](?=\s|$)|\n")
 
 
-def _split_clauses(chunk: Chunk, max_words: int) -> list[tuple[int, int]]:
+def _split_clauses(chunk: Chunk, max_words: int, sentences_only: bool = False) -> list[tuple[int, int]]:
     """Sentences and ';' clauses of the chunk as absolute (start, end) offsets. "2.000" and "0,3" have no
     space after the mark, so they stay whole; a clause over ``max_words`` is cut at commas."""
     out, pos = [], 0
-    bounds = [m.end() for m in _CLAUSE_BOUNDARY.finditer(chunk.text)] + [len(chunk.text)]
+    boundary = _SENTENCE_BOUNDARY if sentences_only else _CLAUSE_BOUNDARY
+    if sentences_only:
+        max_words *= 2
+    bounds = [m.end() for m in boundary.finditer(chunk.text)] + [len(chunk.text)]
     for b in bounds:
         piece = chunk.text[pos:b]
         s = pos + len(piece) - len(piece.lstrip())
@@ -281,6 +451,21 @@ def _cut_long(text: str, start: int, end: int, max_words: int) -> list[tuple[int
             piece_start = start + m.end()
     out.append((piece_start, end))
     return out
+
+
+def _figures_of(text: str, unit: str | None) -> list[facts.Figure]:
+    found = facts.figures(text)
+    return [f for f in found if facts.unit_kind(f.unit) == unit] if unit else found
+
+
+def _norm(number: str) -> str:
+    return re.sub(r"[\s\-/]", "", number).upper().replace("Đ", "D")
+
+
+def _date_pattern(iso: str) -> str:
+    y, m, d = iso.split("-")
+    d, m = str(int(d)), str(int(m))
+    return rf"(?<!\d)0?{d}/0?{m}/{y}(?!\d)|ngày\s+0?{d}\s+tháng\s+0?{m}\s+năm\s+{y}"
 
 
 def _paragraph_prefix(full: str, start: int) -> str:
@@ -322,6 +507,8 @@ def _shorten(text: str, lead: str, max_words: int = 45) -> str:
 def _english_lead(lead: str) -> str:
     if not lead:
         return ""
+    if "; " in lead:  # "tối thiểu đạt 50% (2025); đạt 55% (2030)"
+        return "; ".join(_english_lead(part) for part in lead.split("; "))
     low = lead.lower()
     for vi, en in sorted(facts.COMPARATORS_EN.items(), key=lambda kv: -len(kv[0])):
         if low.startswith(vi):

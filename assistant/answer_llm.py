@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from assistant.llm import build_chat_model
 from assistant.prompts import AnswerPrompts, passage_header
+from assistant.settings import Settings
 from assistant.types import Answer, Citation, Query, ScoredChunk
 from assistant.verify import VerificationResult, verify_answer
 
@@ -119,15 +121,19 @@ class LLMAnswerer:
         result = verify_answer(text, given)
         if not result.ok:
             return _fallback(extractive, f"LLM answer failed verification ({result.summary()}); extractive answer shown", elapsed)
-        return Answer(
-            question=extractive.question,
+        # Everything else (question, language, related, any note on how the question was read) stays.
+        return dataclasses.replace(
+            extractive,
             text=text,
-            abstained=False,
             mode="llm",
             citations=_citations(result, passages, self.cite),
-            language=extractive.language,
             latency_s=extractive.latency_s + elapsed,
         )
+
+
+def build_llm_answerer(settings: Settings) -> LLMAnswerer:
+    """The answerer the pipeline uses in "llm" mode (ModelUnavailable when no model is configured)."""
+    return LLMAnswerer(build_chat_model(settings), AnswerPrompts())
 
 
 def _citations(result: VerificationResult, passages: Sequence[ScoredChunk], cite: Cite) -> tuple[Citation, ...]:

@@ -14,7 +14,7 @@ COMPARATORS_EN = {"tối thiểu": "at least", "ít nhất": "at least", "trên"
                   "tối đa": "at most", "dưới": "under", "đạt": "", "từ": "from"}
 
 _NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
-_UNIT = (r"%|phút|giờ|ngày làm việc|ngày|doanh nghiệp|điểm/năm|điểm|tỉnh|đô thị|hồ sơ|văn bản|thủ tục|"
+_UNIT = (r"%|tỷ đồng|triệu đồng|nghìn đồng|đồng|phút|giờ|ngày làm việc|ngày|doanh nghiệp|điểm/năm|điểm|tỉnh|đô thị|hồ sơ|văn bản|thủ tục|"
          r"nhiệm vụ|mục tiêu|nhóm|nội dung|giải pháp|lượt|người|cơ quan|lần")
 _FIGURE = re.compile(
     rf"(?:(?P<cmp>tối thiểu|ít nhất|trên|khoảng|tối đa|dưới|đạt|từ)\s+(?:(?:là|đạt|mức)\s+)?)?"
@@ -40,9 +40,25 @@ class Figure:
     year: int | None = None  # "50% vào năm 2025": the year written right after the figure
 
 
+# Rankings: "vị trí 63/63", "xếp thứ 30", "tốp 5 tỉnh", "nhóm 40 tỉnh".
+_RANK = re.compile(r"(?:vị trí|xếp thứ|đứng thứ|hạng|tốp|top|nhóm)\s+(\d{1,3}(?:/\d{1,3})?)(?:\s+tỉnh)?", re.IGNORECASE)
+
+
+UNIT_KINDS = {"%": "percent", "tỷ đồng": "money", "triệu đồng": "money", "nghìn đồng": "money", "đồng": "money",
+              "phút": "time", "giờ": "time", "ngày": "time", "ngày làm việc": "time"}
+
+
+def unit_kind(unit: str) -> str:
+    """'percent', 'money', 'time' or 'count' (people, documents, provinces, ranks …)."""
+    return UNIT_KINDS.get(unit.lower(), "count")
+
+
 def figures(clause: str) -> list[Figure]:
-    out = []
+    out = _ranks(clause)
+    taken = [(f.start, f.end) for f in out]
     for m in _FIGURE.finditer(clause):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
         num = m.group("num")
         unit = (m.group("unit") or "").strip()
         before = clause[max(0, m.start() - 1) : m.start()]
@@ -50,11 +66,26 @@ def figures(clause: str) -> list[Figure]:
             continue
         if not unit and not m.group("cmp"):
             continue  # a bare number ("Nghị định số 130", "3 cấp") is rarely what a target question asks
-        after = clause[m.end() : m.end() + 30]
-        y = re.match(r"\s*(?:vào|đến|tới|trong)?\s*(?:năm\s+)?((?:19|20)\d{2})", after)
         text = clause[m.start() : m.end()].strip()
-        out.append(Figure(m.start(), m.start() + len(text), text, (m.group("cmp") or "").lower(), num, unit,
-                          int(y.group(1)) if y and "năm" in after[: y.end()] else None))
+        out.append(Figure(m.start(), m.start() + len(text), text, (m.group("cmp") or "").lower(), num, unit))
+    out.sort(key=lambda f: f.start)
+    return _pair_years(clause, out)
+
+
+def _ranks(clause: str) -> list[Figure]:
+    return [Figure(m.start(), m.end(), clause[m.start() : m.end()], "", m.group(1), "thứ hạng")
+            for m in _RANK.finditer(clause)]
+
+
+def _pair_years(clause: str, figs: list[Figure]) -> list[Figure]:
+    """"50% vào năm 2025 và 55% vào năm 2030": a figure's year is the first "năm YYYY" after it and
+    before the next figure (within 80 characters)."""
+    out = []
+    for i, f in enumerate(figs):
+        stop = figs[i + 1].start if i + 1 < len(figs) else len(clause)
+        window = clause[f.end : min(stop, f.end + 80)]
+        y = re.search(r"năm\s+((?:19|20)\d{2})", window)
+        out.append(Figure(f.start, f.end, f.text, f.comparator, f.value, f.unit, int(y.group(1)) if y else None))
     return out
 
 

@@ -71,7 +71,9 @@ class Pipeline:
         if mode == "llm" and not answer.abstained:
             answer = self.llm().answer(query, passages, answer)
         retrieved = tuple((p.chunk.source, p.chunk.start, p.chunk.end) for p in passages)
-        return replace(answer, query=query, retrieved=retrieved, latency_s=time.perf_counter() - started)
+        focus = tuple(dict.fromkeys(c.source for c in answer.citations)) or query.focus
+        return replace(answer, query=replace(query, focus=focus), retrieved=retrieved,
+                       latency_s=time.perf_counter() - started)
 
     def stream(self, question: str, previous: Query | None = None, mode: str | None = None,
                sources: set[str] | None = None) -> Iterator[str | Answer]:

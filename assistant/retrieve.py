@@ -81,6 +81,9 @@ class HybridSearch:
             return sources
         if query.provinces:
             sources = {s for s in sources if self.view.documents[s].metadata.province in query.provinces}
+        if query.focus and not query.provinces:
+            focused = sources & set(query.focus)
+            sources = focused or sources
         if query.doc_numbers:
             wanted = {_norm_number(n) for n in query.doc_numbers}
             numbered = {s for s in sources if _norm_number(self.view.documents[s].metadata.number or "") in wanted}

@@ -20,6 +20,7 @@ class Query:
     doc_types: tuple[str, ...] = ()
     keywords_vi: str = ""  # the question's terms for keyword search (glossary-expanded for English)
     inherited: tuple[str, ...] = ()  # which fields came from the previous turn ("province", "year", ...)
+    focus: tuple[str, ...] = ()  # source files the conversation is about (the previous answer's citations)
 
     def __post_init__(self) -> None:
         if self.language not in ("vi", "en"):

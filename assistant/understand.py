@@ -33,6 +33,7 @@ _FOLLOWUP = re.compile(
     r"(thi sao|the nao|thi the nao|nhu the nao|thi sao a|ra sao)\s*\??\s*$"
 )
 _YEAR = re.compile(r"(?<![\d/.,])((?:19|20)\d{2})(?![\d/])")
+_PERIOD = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}")
 _DOC_NUMBER = re.compile(r"(?<![\w/])(\d{1,5}(?:/\d{4})?(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ]*){1,3})(?!\w)")
 _EN_DOC_TYPES = {"resolution": "Nghị quyết", "directive": "Chỉ thị", "plan": "Kế hoạch", "decision": "Quyết định"}
 
@@ -49,16 +50,23 @@ def glossary() -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: -len(p[0]))
 
 
-def translate_terms(text: str) -> str:
-    """The Vietnamese domain terms for the English phrases in ``text`` (longest match first)."""
+def glossary_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
+    """The glossary entries found in ``text`` as (english, Vietnamese alternatives), longest English
+    phrase first, and the text that no entry covered."""
     remaining = f" {text.lower()} "
-    found: list[str] = []
+    found: list[tuple[str, list[str]]] = []
     for en, vi in glossary():
         pattern = re.compile(rf"(?<![\w-]){re.escape(en)}(?![\w-])")
         if pattern.search(remaining):
-            found.extend(t.strip() for t in vi.split(","))
-            remaining = pattern.sub(" ", remaining)
-    return " ".join(dict.fromkeys(found))
+            found.append((en, [t.strip() for t in vi.split(",")]))
+            remaining = pattern.sub(" | ", remaining)
+    return found, remaining
+
+
+def translate_terms(text: str) -> str:
+    """The Vietnamese domain terms for the English phrases in ``text``, space-joined for keyword search."""
+    found, _ = glossary_matches(text)
+    return " ".join(dict.fromkeys(t for _, alternatives in found for t in alternatives))
 
 
 def detect_language(text: str, default: str = "vi") -> str:
@@ -103,7 +111,8 @@ def understand(text: str, known_provinces: Collection[str], previous: Query | No
     named = list(dict.fromkeys(m.province for m in mentions))
     known = tuple(p for p in named if p in known_provinces)
     unknown = tuple(p for p in named if p not in known_provinces)
-    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(question)))
+    # "giai đoạn 2021-2030" names a period, not a target year
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(_PERIOD.sub(" ", question))))
     doc_numbers = tuple(dict.fromkeys(re.sub(r"\s+", "", n) for n in _DOC_NUMBER.findall(question)
                                       if re.search(r"[A-ZĐ]{2}", n)))
     doc_types = _doc_types(question)
@@ -159,4 +168,6 @@ def _inherit(query: Query, previous: Query) -> Query:
         text=query.text, language=query.language, provinces=provinces, unknown_provinces=query.unknown_provinces,
         years=years, doc_numbers=query.doc_numbers or previous.doc_numbers,
         doc_types=query.doc_types or previous.doc_types, keywords_vi=keywords, inherited=tuple(inherited),
+        # "that directive", "nghị quyết đó": the documents of the previous answer, unless a new province is named
+        focus=() if (query.provinces or query.unknown_provinces or query.doc_numbers) else previous.focus,
     )

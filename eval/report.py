@@ -81,7 +81,7 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
     rows = []
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
-        if f.name in SECRET_SETTINGS and value:
+        if f.name in SECRET_SETTINGS and value and value != f.default:
             value = "(set, not shown)"
         elif isinstance(value, Path):
             value = os.path.relpath(value, PROJECT_ROOT) if value.is_relative_to(PROJECT_ROOT) else str(value)
@@ -211,8 +211,8 @@ def other_failures(runs: Sequence["EvalRun"], detailed: "EvalRun | None") -> lis
         extra = [i for i in ids if i not in detail_ids]
         fixed = sorted(detail_ids - set(ids))
         lines.append(f"- **{run.config}** ({len(ids)}): {', '.join(ids) or 'none'}"
-                     + (f"  \n  not failing in {detailed.config}: {', '.join(extra) or 'none'}; "
-                        f"failing only in {detailed.config}: {', '.join(fixed) or 'none'}" if detailed else ""))
+                     + (f"  \n  failing here but not in {detailed.config}: {', '.join(extra) or 'none'}; "
+                        f"passing here but failing in {detailed.config}: {', '.join(fixed) or 'none'}" if detailed else ""))
     return lines
 
 
@@ -259,9 +259,10 @@ def render_markdown(runs: Sequence["EvalRun"], skipped: Sequence[str], command: 
         others = other_failures(graded, detailed)
         if others:
             lines += ["## Failing questions in the other configurations", "", *others, ""]
-    lines += ["## Settings", "", f"Base settings (defaults and CCHC_* variables); configuration `{first.config}`"
-              " shown, each configuration changes only the fields listed under it.", ""]
-    lines += _table(["Setting", "Value"], settings_rows(first.settings))
+    shown = detailed or first
+    lines += ["## Settings", "", f"Settings of `{shown.config}` (defaults, then CCHC_* variables, then the "
+              "configuration's switches); the configurations differ only in the fields listed under the table.", ""]
+    lines += _table(["Setting", "Value"], settings_rows(shown.settings))
     lines += [""] + [f"- {r.config}: " + (", ".join(f"{k}={v}" for k, v in r.overrides.items()) or "no overrides")
                      for r in runs]
     env = machine()

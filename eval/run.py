@@ -17,7 +17,8 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,27 +120,69 @@ class EvalRun:
         return bool(self.summary.get("graded"))
 
 
+class QueryVectorCache:
+    """The embedder, remembering its last query vector so the 10-deep search of an answered question does
+    not embed it a second time (on shared CPUs that would double the run). Only ``reusing()`` reads the
+    memory, so every answer still pays, and its latency still counts, its own embedding."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self._last: tuple[str, list[float]] | None = None
+        self._reuse = False
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        if self._reuse and self._last is not None and self._last[0] == text:
+            return self._last[1]
+        vector = self.embedder.embed_query(text)
+        self._last = (text, vector)
+        return vector
+
+    @contextmanager
+    def reusing(self) -> Iterator[None]:
+        self._reuse = True
+        try:
+            yield
+        finally:
+            self._reuse = False
+
+
+def build_eval_pipeline(settings: Settings, embedder=None):
+    """``build_pipeline`` (what `assistant answer` uses) with the embedder wrapped in a QueryVectorCache."""
+    from assistant.pipeline import build_embedder, build_pipeline
+
+    return build_pipeline(settings, QueryVectorCache(embedder or build_embedder(settings)))
+
+
 class _RankingRecorder:
     """Stands in for the pipeline inside ``answer_all``: answers through it unchanged, then searches the
     answer's own understood query (follow-up context included) again, RANKING_DEPTH deep."""
 
-    def __init__(self, pipeline, depth: int) -> None:
+    def __init__(self, pipeline, depth: int, on_answer: Callable[[], None] | None = None) -> None:
         self.pipeline = pipeline
+        self.on_answer = on_answer
         self.settings = pipeline.settings
         self.depth = depth
         self.rankings: list[tuple[str, list[Span]]] = []  # (question, ranking) per answered question, in order
 
     def answer(self, question: str, previous=None, mode: str | None = None):
         answer = self.pipeline.answer(question, previous=previous, mode=mode)
-        passages = self.pipeline.search.search(answer.query, k=self.depth)
+        embedder = getattr(self.pipeline, "embedder", None)
+        with embedder.reusing() if isinstance(embedder, QueryVectorCache) else nullcontext():
+            passages = self.pipeline.search.search(answer.query, k=self.depth)
         self.rankings.append((question, [(p.chunk.source, p.chunk.start, p.chunk.end) for p in passages]))
+        if self.on_answer is not None:
+            self.on_answer()
         return answer
 
 
-def answer_with_rankings(pipeline, items: list[dict], mode: str | None) -> tuple[list[dict], dict[int, list[Span]]]:
+def answer_with_rankings(pipeline, items: list[dict], mode: str | None, on_answer: Callable[[], None] | None = None
+                         ) -> tuple[list[dict], dict[int, list[Span]]]:
     from assistant.cli import answer_all
 
-    recorder = _RankingRecorder(pipeline, RANKING_DEPTH)
+    recorder = _RankingRecorder(pipeline, RANKING_DEPTH, on_answer)
     records = answer_all(recorder, items, mode)
     rankings: dict[int, list[Span]] = {}
     answered = iter(recorder.rankings)
@@ -154,13 +197,24 @@ def answer_with_rankings(pipeline, items: list[dict], mode: str | None) -> tuple
 
 
 def evaluate(pipeline, items: list[dict], config: str = DEFAULT_CONFIGURATION, mode: str | None = None,
-             overrides: Mapping | None = None) -> EvalRun:
-    """Answer ``items`` with ``pipeline`` (as `assistant answer` does) and score the result."""
+             overrides: Mapping | None = None, progress: bool = False) -> EvalRun:
+    """Answer ``items`` with ``pipeline`` (as `assistant answer` does) and score the result.
+
+    ``progress``: a progress bar on stderr (a gold run takes minutes on a busy CPU)."""
     if not items:
         raise AssistantError("The question file holds no questions")
     mode = mode or pipeline.settings.mode
     started = time.perf_counter()
-    records, rankings = answer_with_rankings(pipeline, items, mode)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc=config, unit="q", file=sys.stderr, leave=False)
+    try:
+        records, rankings = answer_with_rankings(pipeline, items, mode, bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
     wall = time.perf_counter() - started
     return EvalRun(config, pipeline.settings, records, rankings, items, score(items, records, rankings), wall,
                    dict(overrides or {}))
@@ -320,9 +374,9 @@ PipelineFactory = Callable[[Settings], object]
 
 def shared_pipelines(base: Settings) -> PipelineFactory:
     """Pipelines for several settings over ONE index and ONE embedder, so the model loads once."""
-    from assistant.pipeline import Pipeline, build_pipeline
+    from assistant.pipeline import Pipeline
 
-    first = build_pipeline(base)
+    first = build_eval_pipeline(base)
 
     def pipeline_for(settings: Settings):
         if settings == base:
@@ -333,16 +387,16 @@ def shared_pipelines(base: Settings) -> PipelineFactory:
 
 
 def run_ablations(items: list[dict], base: Settings, pipeline_for: PipelineFactory | None = None,
-                  log: Callable[[str], None] = print) -> tuple[list[EvalRun], list[str]]:
+                  log: Callable[[str], None] = print, progress: bool = False) -> tuple[list[EvalRun], list[str]]:
     """Every configuration of ``ablation_plan`` on ``items``; returns the runs and the skipped lines."""
     plan, skipped = ablation_plan(base)
     pipeline_for = pipeline_for or shared_pipelines(plan[0].settings(base))
     runs = []
     for config in plan:
-        log(f"[{config.name}] {len(items)} questions ...")
+        log(f"[{config.name}] answering {len(items)} questions ...")
         settings = config.settings(base)
-        run = evaluate(pipeline_for(settings), items, config.name, settings.mode, dict(config.overrides))
-        log(format_summary(run))
+        run = evaluate(pipeline_for(settings), items, config.name, settings.mode, dict(config.overrides), progress)
+        log(f"[{config.name}] done in {run.wall_s:.0f} s")
         runs.append(run)
     for line in skipped:
         log(line)
@@ -380,20 +434,16 @@ def main(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) 
         if args.config or args.mode:
             raise ConfigError("--ablations runs every configuration; leave out --config and --mode")
         base = Settings.from_env()
-        runs, skipped = run_ablations(items, base, pipeline_for, log=lambda line: print(line, file=sys.stderr))
+        runs, skipped = run_ablations(items, base, pipeline_for, log=lambda line: print(line, file=sys.stderr),
+                                      progress=sys.stderr.isatty())
         records_dir = Path(args.out) if args.out else DEFAULT_RECORDS_DIR
         for run in runs:
             write_records(records_dir / f"{run.config}.jsonl", run.records)
         report_dir = Path(args.report) if args.report else DEFAULT_REPORT_DIR
     else:
         name, settings, overrides = _single_settings(args)
-        if pipeline_for is None:
-            from assistant.pipeline import build_pipeline
-
-            pipeline = build_pipeline(settings)
-        else:
-            pipeline = pipeline_for(settings)
-        runs, skipped = [evaluate(pipeline, items, name, settings.mode, overrides)], []
+        pipeline = (pipeline_for or build_eval_pipeline)(settings)
+        runs, skipped = [evaluate(pipeline, items, name, settings.mode, overrides, progress=sys.stderr.isatty())], []
         if args.out:
             write_records(Path(args.out), runs[0].records)
         report_dir = Path(args.report) if args.report else None

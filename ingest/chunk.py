@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.document import Chunk, CleanDocument, DocumentMetadata
+from ingest.document import Chunk, CleanDocument, DocumentMetadata, Span
 
 TokenCounter = Callable[[str], int]
 
@@ -50,7 +50,8 @@ _HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
 # A sentence ends at . ! ? … followed by space and a capital letter, digit, bullet or quote. "2.000" and
 # "0,3" have no space after the mark, so numbers are never split.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[\-•*\dA-ZÀ-Ỹ])")
-_CLAUSE_END = re.compile(r"(?<=[;:])\s+|(?<=,)\s+")
+_CLAUSE_END = re.compile(r"(?<=[;:])\s+")
+_COMMA = re.compile(r"(?<=,)\s+")
 
 
 def heading_level(line: str, max_words: int = 20) -> int | None:
@@ -88,7 +89,7 @@ class Chunker:
                     return
             current = []
 
-        for span in doc.body:
+        for span in _paragraphs(text, doc.body, removed_starts, self.settings.heading_max_words):
             line = text[span.start : span.end]
             level = heading_level(line, self.settings.heading_max_words)
             if current and _chrome_between(removed_starts, current[-1].end, span.start):
@@ -106,6 +107,8 @@ class Chunker:
                     path_at_start = tuple(h for _, h in stack)
                 if current and self._size_with(text, current, unit) > self.settings.max_tokens:
                     flush(keep_overlap=True)
+                    if current and self._size_with(text, current, unit) > self.settings.max_tokens:
+                        current = []  # the overlap and this sentence do not fit together: no overlap
                     path_at_start = tuple(h for _, h in stack)
                 current.append(unit)
         flush(keep_overlap=False)
@@ -131,13 +134,18 @@ class Chunker:
         return units
 
     def _split_long(self, text: str, start: int, end: int) -> list[_Unit]:
-        """A sentence over the limit: pack its clauses; split a clause over the limit between words."""
+        """A sentence over the limit: pack its ';' clauses; a clause still over the limit is split at
+        commas, and a comma phrase still over it between words."""
         pieces: list[tuple[int, int]] = []
         for s, e in _split(text, start, end, _CLAUSE_END):
             if self.count_tokens(text[s:e]) <= self.settings.max_tokens:
                 pieces.append((s, e))
-            else:
-                pieces.extend(self._split_words(text, s, e))
+                continue
+            for cs, ce in _split(text, s, e, _COMMA):
+                if self.count_tokens(text[cs:ce]) <= self.settings.max_tokens:
+                    pieces.append((cs, ce))
+                else:
+                    pieces.extend(self._split_words(text, cs, ce))
         units: list[_Unit] = []
         group_start, group_end = pieces[0]
         for s, e in pieces[1:]:
@@ -202,6 +210,30 @@ def _split(text: str, start: int, end: int, boundary: re.Pattern[str]) -> list[t
         out.append((start + pos if pending_start is None else pending_start, end))
     elif pending_start is not None:
         out.append((pending_start, end))
+    return out
+
+
+def _paragraphs(text: str, body: tuple[Span, ...], removed_starts: list[int], max_words: int) -> list[Span]:
+    """Body lines, joined where a sentence runs on over a line break ("… nắm bắt tình" / "hình hoạt động …").
+
+    Scraped pages break sentences at the original's page ends. A line that does not end a sentence or clause,
+    followed by one that starts in lower case, is the same sentence; headings and chrome still separate.
+    """
+    out: list[Span] = []
+    for span in body:
+        if out:
+            prev = out[-1]
+            before, line = text[prev.start : prev.end], text[span.start : span.end]
+            if (
+                not before.rstrip().endswith((".", "!", "?", "…", ":", ";"))
+                and line[:1].islower()
+                and heading_level(before, max_words) is None
+                and heading_level(line, max_words) is None
+                and not _chrome_between(removed_starts, prev.end, span.start)
+            ):
+                out[-1] = Span(prev.start, span.end)
+                continue
+        out.append(span)
     return out
 
 

@@ -42,17 +42,18 @@ _CHROME_LINE = [
     )
 ]
 
-# Lines of a site footer: contact details and the operator's name.
+# Lines of a site footer: contact details and the operator's name. The label must end at a colon or the
+# line: a sentence such as "Điện thoại đường dây nóng … được công khai" is body text.
 _FOOTER_LINE = re.compile(
     r"^(dia chi|tru so|dien thoai|so dien thoai|fax|email|e-mail|website|xay dung va quan tri|"
-    r"chiu trach nhiem chinh|co quan chu quan|giay phep)\s*:?"
+    r"chiu trach nhiem chinh|co quan chu quan|giay phep)\s*(:|$)"
 )
 
 # A list entry "Title(26/02/2021 3:38:22 SA)" in a related-news block.
 _NEWS_ITEM = re.compile(r"\(\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(:\d{2})?\s*(sa|ch|am|pm)?\)\s*$")
 
-# A bullet of a visitor counter: "• Hôm nay: 1".
-_COUNTER = re.compile(r"^[•·\-*]?\s*(dang online|hom nay|hom qua|trong tuan|trong thang|tat ca)\s*:\s*\d")
+# A bullet of a visitor counter: "• Hôm nay: 1" (a number and nothing else: "Tất cả: 100% hồ sơ …" is body).
+_COUNTER = re.compile(r"^[•·\-*]?\s*(dang online|hom nay|hom qua|trong tuan|trong thang|tat ca)\s*:\s*[\d.,]+$")
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,10 @@ class Cleaner:
                 continue
             span = _strip(text, start, end)
             key = plain(line.strip())
-            if not trailing and _TRAILING_BLOCK.match(key) and start >= len(text) * self.settings.trailing_block_min_position:
+            block_heading = bool(_TRAILING_BLOCK.match(key))
+            if not trailing and block_heading and start >= len(text) * self.settings.trailing_block_min_position:
                 trailing = True
-            if trailing or _is_chrome(key):
+            if trailing or block_heading or _is_chrome(key):
                 removed.append(span)
             else:
                 body.append(span)
@@ -112,8 +114,9 @@ def _drop_footer_run(text: str, body: list[Span], removed: list[Span]) -> list[S
     kept: list[Span] = []
     for span in body:
         line = text[span.start : span.end]
-        after_footer = span.start > first_footer and len(line.split()) <= 12
-        if after_footer or _SITE_NAME.match(plain(line).strip()):
+        short = len(line.split()) <= 12  # a site name or contact line, not a sentence of the article
+        after_footer = span.start > first_footer and short
+        if after_footer or (short and _SITE_NAME.match(plain(line).strip())):
             removed.append(span)
         else:
             kept.append(span)

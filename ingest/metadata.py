@@ -12,7 +12,7 @@ from collections import Counter
 
 from ingest.document import CleanDocument, DocumentMetadata
 from ingest.provinces import find_provinces
-from ingest.textnorm import plain
+from ingest.textnorm import fold, plain
 
 DOC_TYPES = (
     "Nghị quyết", "Chỉ thị", "Kế hoạch", "Quyết định", "Đề án", "Chương trình", "Thông báo",
@@ -35,11 +35,18 @@ _ISSUE_DATE_FIELD = re.compile(r"Ngày ban hành\s*:?\s*(\d{1,2}/\d{1,2}/\d{4})"
 _SIGNER_FIELD = re.compile(r"Người ký\s*:?\s*([^\n]+)")
 _ISSUER_FIELD = re.compile(r"Cơ quan ban hành\s*:?\s*([^\n]+)")
 _PERIOD = re.compile(r"giai đoạn\s+(\d{4})\s*[-–]\s*(\d{4})", re.IGNORECASE)
+# Issuers as written (folded: lower case, canonical tones) → the form stored. An official header breaks
+# "ỦY BAN NHÂN DÂN" / "TỈNH LAI CHÂU" over two lines, so any whitespace may separate the words.
+_ISSUER_FORMS = {
+    "ban thường vụ tỉnh ủy": "Ban Thường vụ Tỉnh ủy", "ban chấp hành đảng bộ tỉnh": "Ban Chấp hành Đảng bộ tỉnh",
+    "tỉnh ủy": "Tỉnh ủy", "ủy ban nhân dân tỉnh": "UBND tỉnh", "ubnd tỉnh": "UBND tỉnh",
+    "hội đồng nhân dân tỉnh": "HĐND tỉnh", "hđnd tỉnh": "HĐND tỉnh", "chủ tịch ubnd tỉnh": "Chủ tịch UBND tỉnh",
+}
 _ISSUERS = re.compile(
-    r"(Ban Thường vụ Tỉnh ủy|Ban Chấp hành Đảng bộ tỉnh|Tỉnh ủy|Ủy ban nhân dân tỉnh|UBND tỉnh|"
-    r"Hội đồng nhân dân tỉnh|HĐND tỉnh|Chủ tịch UBND tỉnh)",
-    re.IGNORECASE,
+    "(" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_ISSUER_FORMS, key=len, reverse=True)) + ")"
 )
+# Lines of an official header that come before the title: the national motto and "Place, ngày … tháng …".
+_NOT_TITLE = re.compile(r"^(cong hoa xa hoi chu nghia viet nam|doc lap\s*-\s*tu do\s*-\s*hanh phuc)|^[^,]{2,40},\s*ngay\s+\d")
 _NAME = re.compile(r"^[A-ZÀ-Ỹ][a-zà-ỹ]+(?:\s+[A-ZÀ-Ỹ][a-zà-ỹ]+){1,4}$")
 
 
@@ -67,10 +74,10 @@ class MetadataExtractor:
 
 
 def _title(doc: CleanDocument) -> str | None:
-    """The page headline: the first body line of at least five words."""
+    """The page headline: the first body line of at least five words that is not official-header furniture."""
     for span in doc.body:
         line = doc.source.text[span.start : span.end].strip(" |")
-        if len(line.split()) >= 5:
+        if len(line.split()) >= 5 and not _NOT_TITLE.match(plain(line)):
             return re.sub(r"\s+", " ", line)[:300]
     return None
 
@@ -150,10 +157,9 @@ def _issuer(text: str, title: str | None, head: str, number: str | None, provinc
             return f"UBND tỉnh {value[5:].strip()}"
         return value
     for source in (title or "", head):
-        m = _ISSUERS.search(source)
+        m = _ISSUERS.search(fold(source))  # fold() keeps positions: m indexes ``source`` too
         if m:
-            issuer = m.group(1)
-            issuer = issuer[0].upper() + issuer[1:]
+            issuer = _ISSUER_FORMS[re.sub(r"\s+", " ", m.group(1))]
             after = source[m.end() : m.end() + 25]
             if province and plain(province) in plain(after[:len(province) + 2]):
                 return f"{issuer} {province}"

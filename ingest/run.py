@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.errors import IngestError
@@ -24,6 +24,14 @@ from vectorstore.embeddings import Embedder
 from vectorstore.keyword import analyse
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, current file name)
+
+# Bump when cleaning, metadata, chunking or keyword analysis change: every document is then re-ingested,
+# because its stored version (content hash + recipe) no longer matches.
+RECIPE = "5"
+
+
+def document_version(doc: SourceDocument) -> str:
+    return f"{doc.content_hash}-r{RECIPE}"
 
 
 @dataclass
@@ -66,6 +74,11 @@ class Ingestor:
     def run(self, paths: Sequence[Path], sync: bool = False, on_progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if sync and missing:
+            # A mistyped folder would otherwise make --sync delete every document it did not find.
+            raise IngestError(f"--sync needs every given path to exist; not found: {', '.join(missing)}. "
+                              "Nothing was ingested or removed.")
         files, skipped = discover(paths)
         report.skipped.extend(skipped)
         self.index.delete_orphans()  # leftovers of a killed run: never served, now removed
@@ -86,10 +99,11 @@ class Ingestor:
                 report.skipped.append(Skipped(str(path), str(exc)))
                 continue
             previous = registry.get(doc.source)
-            if previous and previous.version == doc.content_hash:
+            version = document_version(doc)
+            if previous and previous.version == version:
                 report.unchanged.append(doc.source)
                 continue
-            twin = versions.get(doc.content_hash)
+            twin = versions.get(version)
             if twin and twin != doc.source:
                 report.skipped.append(Skipped(str(path), f"same content as {twin}, already ingested"))
                 continue
@@ -99,6 +113,8 @@ class Ingestor:
                 report.skipped.append(Skipped(str(path), str(exc)))
                 continue
             registry[doc.source] = record
+            if previous and versions.get(previous.version) == doc.source:
+                del versions[previous.version]  # that content is no longer indexed under this name
             versions[record.version] = doc.source
             (report.updated if previous else report.added).append(doc.source)
             report.chunks_written += written
@@ -112,14 +128,15 @@ class Ingestor:
         if not clean.body:
             raise IngestError(f"{doc.source}: no body text left after removing page chrome (menus, footers, links)")
         metadata = self.extractor.extract(clean)
-        chunks = self.chunker.chunk(clean, metadata)
+        version = document_version(doc)
+        chunks = [replace(c, doc_version=version) for c in self.chunker.chunk(clean, metadata)]
         if not chunks:
             raise IngestError(f"{doc.source}: no text to index")
         stored = [StoredChunk(c, analyse(c.search_text())) for c in chunks]
         vectors = self.embedder.embed_documents([c.search_text() for c in chunks])
         self.index.put_chunks(stored, vectors)
-        record = DocumentRecord(source=doc.source, version=doc.content_hash, metadata=metadata,
+        record = DocumentRecord(source=doc.source, version=version, metadata=metadata,
                                 n_chunks=len(chunks), encoding=doc.encoding, path=doc.path, text=doc.text)
         self.index.commit_document(record)
-        self.index.delete_stale_chunks(doc.source, keep_version=doc.content_hash)
+        self.index.delete_stale_chunks(doc.source, keep_version=record.version)
         return record, len(chunks)

@@ -84,3 +84,25 @@ def words(text: str) -> list[str]:
 
 def has_diacritics(text: str) -> bool:
     return plain(text) != text.lower()
+
+
+# Abbreviations of the domain, in accent-less lower case, and what they stand for.
+ABBREVIATIONS = {
+    "tthc": "thu tuc hanh chinh",
+    "qppl": "quy pham phap luat",
+    "vbqppl": "van ban quy pham phap luat",
+    "cchc": "cai cach hanh chinh",
+    "ubnd": "uy ban nhan dan",
+    "hdnd": "hoi dong nhan dan",
+    "dvc": "dich vu cong",
+    "dvctt": "dich vu cong truc tuyen",
+    "cbccvc": "can bo cong chuc vien chuc",
+    "nsnn": "ngan sach nha nuoc",
+}
+_ABBREVIATION = re.compile(r"(?<![a-z0-9])(" + "|".join(ABBREVIATIONS) + r")(?![a-z0-9])")
+
+
+def expand_abbreviations(plain_text: str) -> str:
+    """'van ban qppl' → 'van ban quy pham phap luat' in accent-less text: applied to both questions and
+    passages, so either spelling matches the other, phrases included."""
+    return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], plain_text)

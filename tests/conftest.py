@@ -7,7 +7,6 @@ real model carry ``@pytest.mark.model`` and get it from the session-scoped ``rea
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,9 +78,3 @@ def real_embedder():
 
     return build_embedder(Settings())
 
-
-def copy_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    for path in target.rglob("*"):
-        path.chmod(0o644 if path.is_file() else 0o755)
-    return target

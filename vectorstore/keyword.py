@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
-from ingest.textnorm import canonical_tones, plain
+from ingest.textnorm import canonical_tones, expand_abbreviations, plain
 
 FIELDS = ("seg", "plain")
 _TOKEN = re.compile(r"[\w%]+", re.UNICODE)
@@ -28,7 +28,7 @@ def segment_words(text: str) -> list[str]:
 
 
 def plain_tokens(text: str) -> list[str]:
-    syllables = _TOKEN.findall(plain(text))
+    syllables = _TOKEN.findall(expand_abbreviations(plain(text)))
     return syllables + [f"{a}_{b}" for a, b in zip(syllables, syllables[1:])]
 
 

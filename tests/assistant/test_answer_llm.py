@@ -129,6 +129,24 @@ def test_stream_of_an_unverified_answer_ends_in_the_extractive_answer():
     assert "'25%'" in stream.answer.note
 
 
+def test_stream_that_breaks_midway_ends_in_the_extractive_answer():
+    class Dropping(GenericFakeChatModel):
+        def _stream(self, *args, **kwargs):
+            yield from list(super()._stream(*args, **kwargs))[:2]
+            raise ConnectionError("connection reset")
+
+    stream = LLMAnswerer(Dropping(messages=iter(["Cắt giảm 20% chi phí [1]."])), AnswerPrompts()).stream(QUERY, PASSAGES, EXTRACTIVE)
+    assert "".join(stream) == "Cắt "
+    assert stream.answer.text == EXTRACTIVE.text
+    assert stream.answer.note == "LLM call failed (ConnectionError: connection reset); extractive answer shown"
+
+
+def test_stream_of_an_abstention_yields_nothing():
+    abstained = Answer(question="q", text="Không tìm thấy.", abstained=True, mode="extractive")
+    stream = LLMAnswerer(GenericFakeChatModel(messages=iter([])), AnswerPrompts()).stream(QUERY, PASSAGES, abstained)
+    assert list(stream) == [] and stream.answer.abstained and stream.answer.mode == "llm"
+
+
 def test_custom_cite_is_used_for_citations():
     def cite(n: int, sc: ScoredChunk) -> Citation:
         return Citation(n=n, source=sc.chunk.source, title="T", province="P", quote=sc.chunk.text[:10], start=sc.chunk.start,
@@ -221,3 +239,19 @@ def test_local_chat_model_maps_messages_and_reads_replies():
     model._llama = StubLlama("cắt giảm 20% [1]")
     pieces = [c.content for c in model.stream([HumanMessage("q")])]
     assert [p for p in pieces if p] == ["cắt", " giảm", " 20%", " [1]"] and model._llama.calls[0]["stream"] is True
+
+
+def test_pipeline_entry_point_builds_an_answerer_for_the_configured_model():
+    from langchain_openai import ChatOpenAI
+
+    from assistant.answer_llm import build_llm_answerer
+
+    built = build_llm_answerer(SETTINGS.replace(llm_base_url="http://127.0.0.1:9/v1"))
+    assert isinstance(built, LLMAnswerer) and isinstance(built.chat_model, ChatOpenAI)
+
+
+def test_verified_answer_keeps_the_extractive_answers_other_fields():
+    extractive = Answer(question=QUERY.text, text="x", abstained=False, mode="extractive", language="vi",
+                        note="tỉnh lấy từ câu hỏi trước", retrieved=(("000_x.txt", 100, 180),))
+    result = answerer("20% [1].").answer(QUERY, PASSAGES, extractive)
+    assert (result.text, result.note, result.retrieved) == ("20% [1].", extractive.note, extractive.retrieved)

@@ -1,0 +1,126 @@
+"""The `assistant ingest` and `assistant stats` commands: output, progress, reports and error messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import assistant.pipeline
+from assistant.cli import build_parser, main
+from assistant.settings import PROJECT_ROOT
+from tests.conftest import SAMPLE_FILES
+from tests.fakes import HashingEmbedder
+from tests.ingest.test_metadata import SAMPLE_METADATA
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch) -> Path:
+    """CCHC_* settings pointing at a tmp store, and the fake embedder behind `build_ingestor`."""
+    chroma = tmp_path / "chroma"
+    monkeypatch.setenv("CCHC_CHROMA_PATH", str(chroma))
+    monkeypatch.setenv("CCHC_COLLECTION", "clitest")
+    monkeypatch.setattr(assistant.pipeline, "build_embedder", lambda settings: HashingEmbedder())
+    return chroma
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ingest_prints_a_progress_bar_and_a_final_report(cli_env, sample_corpus: Path, capsys) -> None:
+    code, out, err = run(capsys, "ingest", str(sample_corpus))
+    assert code == 0
+    assert "Ingesting" in err and "5/5" in err  # the bar goes to stderr
+    assert "Documents added: 5, updated: 0, unchanged: 0, removed: 0, skipped: 0" in out
+    assert "Chunks written: " in out
+
+    code, out, err = run(capsys, "ingest", str(sample_corpus), "--quiet")
+    assert code == 0 and "Ingesting" not in err
+    assert "Documents added: 0, updated: 0, unchanged: 5" in out
+
+
+def test_ingest_json_report_and_skipped_paths(cli_env, sample_corpus: Path, tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nope"
+    code, out, _ = run(capsys, "ingest", str(sample_corpus), str(missing), "--json", "--quiet")
+    report = json.loads(out)
+    assert code == 0
+    assert report["added"] == list(SAMPLE_FILES)
+    assert report["skipped"] == [{"path": str(missing), "reason": "path does not exist"}]
+    assert report["chunks_written"] > 0
+
+
+def test_ingest_sync_removes_and_refuses_a_missing_path(cli_env, sample_corpus: Path, tmp_path: Path,
+                                                        capsys) -> None:
+    run(capsys, "ingest", str(sample_corpus), "--quiet")
+    (sample_corpus / SAMPLE_FILES[0]).unlink()
+    code, out, err = run(capsys, "ingest", str(tmp_path / "typo"), "--sync", "--quiet")
+    assert code == 2
+    assert err.startswith("error: --sync needs every given path to exist")
+    code, out, _ = run(capsys, "ingest", str(sample_corpus), "--sync", "--json", "--quiet")
+    assert code == 0 and json.loads(out)["removed"] == [SAMPLE_FILES[0]]
+
+
+def test_stats_json_lists_every_document_with_its_metadata(cli_env, sample_corpus: Path, capsys) -> None:
+    _, out, _ = run(capsys, "ingest", str(sample_corpus), "--json", "--quiet")
+    written = json.loads(out)["chunks_written"]
+    code, out, _ = run(capsys, "stats", "--json")
+    stats = json.loads(out)
+    assert code == 0
+    assert stats["chunks"] == written
+    assert [d["source"] for d in stats["documents"]] == list(SAMPLE_FILES)
+    for row in stats["documents"]:
+        assert {k: row[k] for k in SAMPLE_METADATA[row["source"]].to_dict()} == SAMPLE_METADATA[row["source"]].to_dict()
+        assert row["chunks"] > 0 and row["ingested_at"]
+
+
+def test_stats_text(cli_env, sample_corpus: Path, capsys) -> None:
+    run(capsys, "ingest", str(sample_corpus), "--quiet")
+    code, out, _ = run(capsys, "stats")
+    assert code == 0
+    assert "004_b20915e92c1cf682.txt  chunks=" in out
+    assert "Lai Châu | Kế hoạch 2943/KH-UBND | 2021-09-20 | 2021-2030 | Trần Tiến Dũng" in out
+    assert out.rstrip().splitlines()[-1].startswith("5 documents, ")
+
+
+def test_stats_on_an_empty_index_says_what_to_do(cli_env, capsys) -> None:
+    code, out, _ = run(capsys, "stats")
+    assert code == 0 and "No documents ingested yet. Run: assistant ingest data/corpus" in out
+    code, out, _ = run(capsys, "stats", "--json")
+    assert json.loads(out) == {"documents": [], "chunks": 0}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CCHC_CHUNK_TOKENS", "10", "error: Setting chunk_tokens must be at least 32. Currently it is 10."),
+        ("CCHC_CHUNK_TOKENS", "many", "error: Setting CCHC_CHUNK_TOKENS must be a"),
+        ("CCHC_CHUNKTOKENS", "100", "error: Unknown setting 'CCHC_CHUNKTOKENS'. Valid settings are: "),
+    ],
+)
+def test_bad_settings_are_one_line_errors(cli_env, sample_corpus: Path, monkeypatch, capsys,
+                                          variable: str, value: str, message: str) -> None:
+    monkeypatch.setenv(variable, value)
+    code, out, err = run(capsys, "ingest", str(sample_corpus))
+    assert code == 2 and out == ""
+    assert err.startswith(message) and len(err.strip().splitlines()) == 1
+
+
+def test_ingest_needs_a_path() -> None:
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["ingest"])
+    assert exc.value.code == 2
+
+
+def test_the_installed_command_reads_the_same_index(cli_env, sample_corpus: Path, capsys) -> None:
+    """`assistant stats` as a separate process, through the installed entry point."""
+    run(capsys, "ingest", str(sample_corpus), "--quiet")
+    env = {"PATH": "/usr/bin:/bin", "CCHC_CHROMA_PATH": str(cli_env), "CCHC_COLLECTION": "clitest"}
+    out = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "assistant"), "stats", "--json"], env=env,
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert [d["province"] for d in json.loads(out.stdout)["documents"]] == [
+        SAMPLE_METADATA[n].province for n in SAMPLE_FILES]
