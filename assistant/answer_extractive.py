@@ -31,8 +31,7 @@ _FILLER_PHRASES = re.compile(
 )
 # English words that frame a question ("what share", "the target") rather than name its subject: they help
 # keyword search but a passage need not contain them.
-_EN_FRAMING = {"share", "percentage", "percent", "rate", "target", "targets", "goal", "goals", "objectives",
-               "at least", "minimum", "maximum", "number", "by 2025", "by 2030"}
+from assistant.understand import EN_FRAMING as _EN_FRAMING  # noqa: E402
 _EN_STOP = set(
     "what which who whom when where why how is are was were be been does do did the a an of in on for by to "
     "and or its their it this that these those with from as at set sets aim aims plan plans say says said "
@@ -66,6 +65,9 @@ def asked_for(query: Query) -> str:
         return AskedFor.PERSON
     if re.search(r"\b(ngay nao|khi nao|bao gio|ngay ban hanh|when|what date|which date|thoi gian ban hanh)\b", q):
         return AskedFor.DATE
+    if re.search(r"\b(nghi quyet|nghi dinh|van ban|cong van|quyet dinh|chi thi|ke hoach|thong tu) (nao|so may)\b|"
+                 r"\b(which|what) (resolution|decree|document|directive|decision|official letter)s?\b", q):
+        return AskedFor.DOC_NUMBER
     if re.search(r"\b(so hieu|(?<!co )so may|so bao nhieu|document number|what number|ky hieu|so van ban|so nghi quyet|so ke hoach|so quyet dinh)\b", q):
         return AskedFor.DOC_NUMBER
     if re.search(r"\b(bao nhieu|may|ty le|phan tram|how much|how many|what percentage|what percent|what share|"
@@ -292,8 +294,10 @@ class ExtractiveAnswerer:
         # The question's most specific word (rarest in the corpus, yet present in it) must be there:
         # "mức độ hài lòng" in a Sơn La question is not answered by a Sơn La clause about time limits.
         known = [t for t in terms if t.weight < self._unknown_weight]
+        # Phrases name a subject better than single syllables ("hài lòng" vs a rare "đi").
+        phrases = [t for t in known if any(len(a) > 1 for a in t.alternatives)]
         if known and coverage < 0.7:
-            key = max(known, key=lambda t: t.weight)
+            key = max(phrases or known, key=lambda t: t.weight)
             if key not in matched:
                 return min(coverage, self.settings.min_coverage - 0.01)
         return coverage
@@ -329,6 +333,9 @@ class ExtractiveAnswerer:
                  AskedFor.PERSON: facts.names}.get(want)
         if spans:
             found = spans(text)
+            if want == AskedFor.DOC_NUMBER:
+                known = {_norm(n) for n in (*query.doc_numbers, clause.chunk.metadata.number or "")}
+                found = [(s, e) for s, e in found if _norm(text[s:e]) not in known] or found
             if found:
                 s, e = min(found, key=lambda se: abs(se[0] - anchor))
                 return text[s:e]
@@ -508,7 +515,7 @@ def _english_lead(lead: str) -> str:
     if not lead:
         return ""
     if "; " in lead:  # "tối thiểu đạt 50% (2025); đạt 55% (2030)"
-        return "; ".join(_english_lead(part) for part in lead.split("; "))
+        return "; ".join(_english_lead(part).split(" (")[0] + " (" + part.split(" (")[-1] for part in lead.split("; "))
     low = lead.lower()
     for vi, en in sorted(facts.COMPARATORS_EN.items(), key=lambda kv: -len(kv[0])):
         if low.startswith(vi):

@@ -17,7 +17,7 @@ from assistant.understand import understand
 from ingest.chunk import Chunker, ChunkerSettings
 from ingest.run import Ingestor
 from vectorstore.chroma import ChromaIndex
-from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder
+from vectorstore.embeddings import Embedder, LazyEmbedder, SentenceTransformerEmbedder
 from vectorstore.models import tiktoken_encoding
 
 
@@ -30,6 +30,9 @@ def retrieval_settings(settings: Settings) -> RetrievalSettings:
 
 
 def build_embedder(settings: Settings) -> Embedder:
+    import torch
+
+    torch.set_num_threads(settings.torch_threads)
     return SentenceTransformerEmbedder.from_settings(settings)
 
 
@@ -38,7 +41,8 @@ def build_ingestor(settings: Settings, embedder: Embedder | None = None, index: 
     chunker = Chunker(lambda text: len(encoding.encode(text, disallowed_special=())),
                       ChunkerSettings(max_tokens=settings.chunk_tokens,
                                       overlap_sentences=settings.chunk_overlap_sentences))
-    return Ingestor(index or ChromaIndex.from_settings(settings), embedder or build_embedder(settings), chunker,
+    embedder = embedder or LazyEmbedder(lambda: build_embedder(settings))
+    return Ingestor(index or ChromaIndex.from_settings(settings), embedder, chunker,
                     max_file_bytes=settings.max_file_bytes)
 
 

@@ -63,10 +63,16 @@ def glossary_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
     return found, remaining
 
 
+# English words that frame a question ("what share", "the target") rather than name its subject: a passage
+# need not contain them, so they are not carried as terms.
+EN_FRAMING = {"share", "percentage", "percent", "rate", "target", "targets", "goal", "goals", "objectives",
+              "at least", "minimum", "maximum", "number", "by 2025", "by 2030"}
+
+
 def translate_terms(text: str) -> str:
     """The Vietnamese domain terms for the English phrases in ``text``, space-joined for keyword search."""
     found, _ = glossary_matches(text)
-    return " ".join(dict.fromkeys(t for _, alternatives in found for t in alternatives))
+    return " ".join(dict.fromkeys(t for en, alternatives in found if en not in EN_FRAMING for t in alternatives))
 
 
 def detect_language(text: str, default: str = "vi") -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from langchain_core.embeddings import Embeddings
 
@@ -102,3 +102,23 @@ class SentenceTransformerEmbedder(Embeddings):
             f"SentenceTransformerEmbedder(model={self.model_name!r}, query_prefix={self.query_prefix!r}, "
             f"passage_prefix={self.passage_prefix!r}, batch_size={self.batch_size}, dimension={self.dimension})"
         )
+
+
+class LazyEmbedder:
+    """An ``Embedder`` that builds the real one on first use: re-ingesting an unchanged corpus then never
+    pays the model load (~6 s, plus the import of sentence-transformers)."""
+
+    def __init__(self, factory: Callable[[], Embedder]) -> None:
+        self._factory = factory
+        self._embedder: Embedder | None = None
+
+    def _get(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._factory()
+        return self._embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._get().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._get().embed_query(text)
