@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from assistant import facts
 from assistant.types import Answer, Citation, Query, ScoredChunk
 from ingest.document import Chunk
-from ingest.textnorm import expand_abbreviations, plain
+from ingest.textnorm import expand_abbreviations, fold, has_diacritics, plain
+from vectorstore.keyword import segment_words
 
 from assistant.retrieve import CorpusView
 
@@ -34,7 +35,7 @@ _FILLER_PHRASES = re.compile(
 from assistant.understand import EN_FRAMING as _EN_FRAMING  # noqa: E402
 _EN_STOP = set(
     "what which who whom when where why how is are was were be been does do did the a an of in on for by to "
-    "and or its their it this that these those with from as at set sets aim aims plan plans say says said "
+    "and or its their it this that these those with from as at set sets aim aims plan plans "
     "according under have has had will would should must can could any there main mentioned".split()
 )
 
@@ -45,6 +46,7 @@ class _Term:
 
     alternatives: tuple[tuple[str, ...], ...]
     weight: float
+    accented: bool = False  # compare with diacritics: "phở" is not "phố"
 _DOC_LEVEL = re.compile(r"\b(ban hanh|ky|issued|signed|signer|signatory|hieu luc|effective|so hieu|ky hieu|"
                         r"number|(?<!co )so may|so bao nhieu|adopted|promulgated)\b")
 _ASKS_PERIOD = re.compile(r"\b(giai doan nao|thoi ky nao|what period|which period|time frame|timeframe)\b")
@@ -74,6 +76,8 @@ def asked_for(query: Query) -> str:
                  r"target|chi tieu|muc tieu|percent|rate|cat giam|toi thieu|toi da|dat|bao lau|how long|"
                  r"what share|what proportion|how often)\b", q):
         return AskedFor.NUMBER
+    if query.years and not re.search(r"\b(nhung|gom|liet ke|ke ten|list|which|what are)\b", q):
+        return AskedFor.NUMBER  # "Quảng Bình mức độ hài lòng năm 2030?": a year's figure
     return AskedFor.TEXT
 
 
@@ -98,6 +102,9 @@ def asked_unit(query: Query) -> str | None:
 class ExtractiveSettings:
     min_coverage: float = 0.4  # share of the question's (IDF-weighted) terms the evidence must contain
     max_clause_words: int = 70
+    # Weight of an English word the glossary cannot translate, relative to the translated terms' mean:
+    # it cannot match a Vietnamese passage, so it counts as evidence the passage lacks.
+    untranslated_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -226,11 +233,37 @@ class ExtractiveAnswerer:
     def _query_terms(self, query: Query) -> list[_Term]:
         if query.language == "en":
             return self._english_terms(query)
-        text = plain(query.keywords_vi or query.text)
+        text = query.keywords_vi or query.text
         for p in query.provinces + query.unknown_provinces:
-            text = text.replace(plain(p), " | ")
-        text = expand_abbreviations(text)
-        text = _FILLER_PHRASES.sub(" | ", text)
+            text = re.sub(re.escape(p), " | ", text, flags=re.IGNORECASE)
+        if has_diacritics(text):
+            return self._word_terms(text)
+        return self._syllable_terms(text)
+
+    def _word_terms(self, text: str) -> list[_Term]:
+        """Terms from pyvi's word segmentation: "thời tiết" is one word that must appear as a whole (not
+        "tiết" out of "tiết kiệm"); a word the corpus never writes counts as missing evidence."""
+        terms: dict[tuple[str, ...], _Term] = {}
+        for segment in re.split(r"[|?.,;:!()]", text):
+            for word in segment_words(segment):
+                spaced = word.replace("_", " ")
+                syllables = tuple(re.findall(r"[a-z0-9]+", expand_abbreviations(plain(spaced))))
+                content = tuple(x for x in syllables if x not in _FILLER)
+                if not content or all(x.isdigit() for x in content) or _FILLER_PHRASES.fullmatch(" ".join(syllables)):
+                    continue
+                accented = has_diacritics(spaced)
+                surface = tuple(re.findall(r"\w+", fold(spaced))) if accented else syllables
+                if len(syllables) == 1:
+                    terms.setdefault(surface, _Term((surface,), self._idf(syllables[0]), accented))
+                    continue
+                attested = self._attested(syllables)
+                weight = max(self._idf(f"{a}_{b}") for a, b in zip(syllables, syllables[1:]))
+                terms.setdefault(surface, _Term((surface,), weight if attested else self._idf("\u0000"), accented))
+        return list(terms.values())
+
+    def _syllable_terms(self, text: str) -> list[_Term]:
+        """Accent-less questions cannot be segmented reliably: syllables plus attested syllable pairs."""
+        text = _FILLER_PHRASES.sub(" | ", expand_abbreviations(plain(text)))
         terms: dict[tuple[str, ...], _Term] = {}
         for segment in re.split(r"[|?.,;:!()]", text):
             syllables = [w for w in re.findall(r"[a-z0-9]+", segment)]
@@ -238,12 +271,11 @@ class ExtractiveAnswerer:
                 if a not in _FILLER and not a.isdigit():
                     terms.setdefault((a,), _Term(((a,),), self._idf(a)))
             for a, b in zip(syllables, syllables[1:]):
-                weight = self._idf(f"{a}_{b}")
-                # A pair of known words that the corpus never writes together ("thứ hạng" beside
-                # "xếp hạng") is weak evidence of absence: only attested pairs count.
-                if a in _FILLER or b in _FILLER or a.isdigit() or b.isdigit() or weight >= self._unknown_weight:
+                # A pair of known words that the corpus never writes together is weak evidence of
+                # absence when we cannot tell words apart: only attested pairs count.
+                if a in _FILLER or b in _FILLER or a.isdigit() or b.isdigit() or not self._knows(f"{a}_{b}"):
                     continue
-                terms.setdefault((a, b), _Term(((a, b),), weight))
+                terms.setdefault((a, b), _Term(((a, b),), self._idf(f"{a}_{b}")))
         return list(terms.values())
 
     def _english_terms(self, query: Query) -> list[_Term]:
@@ -268,7 +300,7 @@ class ExtractiveAnswerer:
         leftover = [w for w in re.findall(r"[a-z]+", rest.lower()) if w not in _EN_STOP and len(w) > 2]
         if terms:
             mean = sum(t.weight for t in terms) / len(terms)
-            terms += [_Term(((w,),), 0.25 * mean) for w in dict.fromkeys(leftover)]
+            terms += [_Term(((w,),), self.settings.untranslated_weight * mean) for w in dict.fromkeys(leftover)]
         if query.inherited:  # a follow-up: the carried-over Vietnamese topic words count too
             terms += [t for t in self._vi_terms_of(query.keywords_vi) if t not in terms]
         return terms
@@ -279,27 +311,35 @@ class ExtractiveAnswerer:
     def _idf(self, token: str) -> float:
         return self.view.keyword.idf("plain", token)
 
-    @property
-    def _unknown_weight(self) -> float:
-        """The weight of a word the corpus never uses (the highest there is)."""
-        return self._idf("\u0000never-a-token")
+    def _knows(self, token: str) -> bool:
+        return self.view.keyword.knows("plain", token)
+
+    def _attested(self, syllables: tuple[str, ...]) -> bool:
+        """Whether the corpus writes this word or phrase (every adjacent pair of a phrase occurs)."""
+        if len(syllables) == 1:
+            return self._knows(syllables[0])
+        return all(self._knows(f"{a}_{b}") for a, b in zip(syllables, syllables[1:]))
 
     def _coverage(self, terms: list[_Term], text: str, context: str) -> float:
         if not terms:
             return 0.0
-        have = " " + " ".join(re.findall(r"[a-z0-9%]+", expand_abbreviations(plain(text + " " + context)))) + " "
-        matched = [t for t in terms if any(f" {' '.join(a)} " in have for a in t.alternatives)]
+        both = text + " " + context
+        have = " " + " ".join(re.findall(r"[a-z0-9%]+", expand_abbreviations(plain(both)))) + " "
+        have_accented = " " + " ".join(re.findall(r"[\w%]+", fold(both))) + " "
+        matched = [t for t in terms
+                   if any(f" {' '.join(a)} " in (have_accented if t.accented else have) for a in t.alternatives)]
         total = sum(t.weight for t in terms)
         coverage = sum(t.weight for t in matched) / total if total else 0.0
         # The question's most specific word (rarest in the corpus, yet present in it) must be there:
         # "mức độ hài lòng" in a Sơn La question is not answered by a Sơn La clause about time limits.
-        known = [t for t in terms if t.weight < self._unknown_weight]
+        known = [t for t in terms if any(self._attested(tuple(plain(x) for x in a)) for a in t.alternatives)]
         # Phrases name a subject better than single syllables ("hài lòng" vs a rare "đi").
         phrases = [t for t in known if any(len(a) > 1 for a in t.alternatives)]
+        below = min(coverage, self.settings.min_coverage - 0.01)
         if known and coverage < 0.7:
             key = max(phrases or known, key=lambda t: t.weight)
             if key not in matched:
-                return min(coverage, self.settings.min_coverage - 0.01)
+                return below
         return coverage
 
     @staticmethod
@@ -343,12 +383,12 @@ class ExtractiveAnswerer:
 
     def _anchor(self, query: Query, text: str) -> int:
         """Where in the clause the question's rarest terms are: the fact nearest to them is the answer."""
-        low = plain(text)
+        low, folded = plain(text), fold(text)
         best_pos, best_w = len(text) // 2, -1.0
         for term in self._query_terms(query):
             for alternative in term.alternatives:
                 phrase = " ".join(alternative)
-                m = re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", low)
+                m = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded if term.accented else low)
                 score = term.weight * len(alternative)
                 if m and score > best_w:
                     best_pos, best_w = m.start(), score
@@ -369,10 +409,12 @@ class ExtractiveAnswerer:
         if query.language == "en":
             head = _english_lead(lead)
             where = ", ".join(x for x in (m.province, f"by {year}" if year else "") if x)
-            first = f"{head} ({where}) [{citation.n}]." if head else f"According to {doc} [{citation.n}]:"
+            place = f" ({where})" if where else ""
+            first = f"{head}{place} [{citation.n}]." if head else f"According to {doc} [{citation.n}]:"
             return f"{first}\nSource: {doc}: “{quote}” [{citation.n}]"
         where = ", ".join(x for x in (m.province, f"năm {year}" if year else "") if x)
-        first = f"{lead[:1].upper()}{lead[1:]} ({where}) [{citation.n}]." if lead else f"Theo {doc} [{citation.n}]:"
+        place = f" ({where})" if where else ""
+        first = f"{lead[:1].upper()}{lead[1:]}{place} [{citation.n}]." if lead else f"Theo {doc} [{citation.n}]:"
         return f"{first}\nNguồn: {doc}: “{quote}” [{citation.n}]"
 
     def _cross_answer(self, query: Query, supported: list[_Clause], want: str) -> Answer:

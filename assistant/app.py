@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from assistant.app_api import build_api
 from assistant.app_chat import build_chat_tab
+from assistant.app_commitments import build_commitments_tab
 from assistant.app_context import AppContext, TabBuilder
 from assistant.app_documents import build_documents_tab
 from assistant.app_render import text_html
@@ -29,7 +30,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TABS: tuple[TabBuilder, ...] = (build_chat_tab, build_documents_tab)
+TABS: tuple[TabBuilder, ...] = (build_chat_tab, build_documents_tab, build_commitments_tab)
 QUEUE_MAX_SIZE = 200  # waiting events per page beyond which new ones are refused with "queue full"
 
 CSS = """
@@ -40,6 +41,9 @@ CSS = """
 .cchc-notice { color: var(--body-text-color-subdued); font-style: italic; }
 /* the theme's monospace font lacks some Vietnamese glyphs (ố, ề): the table uses the text font */
 #cchc-documents table, #cchc-documents table * { font-family: var(--font); }
+#cchc-commitments table, #cchc-commitments table * { font-family: var(--font); }
+.cchc-compare { border-collapse: collapse; width: 100%; }
+.cchc-compare th, .cchc-compare td { border: 1px solid var(--border-color-primary); padding: .3em .5em; vertical-align: top; }
 #cchc-header h2 { margin: 0 0 .3em; }
 #cchc-header a { font-weight: 600; }
 """

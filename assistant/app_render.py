@@ -13,7 +13,8 @@ import re
 
 from assistant.types import Answer, Citation
 
-PASSAGE_CONTEXT_CHARS = 400  # shown on each side of a quoted span, cut back to a line break when possible
+PASSAGE_CONTEXT_CHARS = 300  # shown on each side of a quoted span, cut back to a line break when possible
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 # HTML specials, plus Markdown/LaTeX punctuation, as numeric entities in one pass (a second pass would
 # re-escape the first one's "&" and "#"): displayed as typed, never read as markup or syntax.
@@ -77,10 +78,15 @@ def passage_window(text: str, start: int, end: int, context: int = PASSAGE_CONTE
 def passage_html(text: str, start: int, end: int, context: int = PASSAGE_CONTEXT_CHARS) -> str:
     """The passage around ``text[start:end]`` with that span in ``<mark>``, every piece escaped."""
     left, right = passage_window(text, start, end, context)
-    before = ("… " if left > 0 else "") + text[left:start]
-    after = text[end:right] + (" …" if right < len(text) else "")
+    before = ("… " if left > 0 else "") + _compact(text[left:start])
+    after = _compact(text[end:right]) + (" …" if right < len(text) else "")
     return (f'<div class="cchc-passage">{text_html(before)}<mark class="cchc-quote">{text_html(text[start:end])}'
             f"</mark>{text_html(after)}</div>")
+
+
+def _compact(text: str) -> str:
+    """Runs of blank lines as one line break: web pages space paragraphs out, the chat has little room."""
+    return _BLANK_LINES.sub("\n", text)
 
 
 def citation_html(c: Citation, document_text: str, t: dict[str, str], language: str) -> str:

@@ -69,6 +69,35 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_commitments(args: argparse.Namespace) -> int:
+    import shutil
+
+    from assistant.ledger import Ledger, text_table
+    from vectorstore.chroma import ChromaIndex
+
+    # the registry alone: no embedding model, no chunks
+    ledger = Ledger(ChromaIndex.from_settings(_settings(args)).documents().values())
+    try:
+        rows = ledger.rows(province=args.province, year=args.year, topic=args.topic)
+    except ValueError as exc:
+        raise AssistantError(str(exc)) from None
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+    elif args.csv:
+        sys.stdout.write(ledger.to_csv(rows))
+    elif not len(ledger):
+        print("No commitments in the index. Run: assistant ingest data/corpus")
+    elif not rows:
+        print(f"No commitments match. Provinces with commitments: {', '.join(ledger.provinces)}; "
+              f"years: {', '.join(map(str, ledger.years))}; topics: {', '.join(ledger.topics)}")
+    else:
+        print(text_table(rows, shutil.get_terminal_size((120, 24)).columns))
+        documents = len({r.source for r in rows})
+        print(f"{len(rows)} commitment{'s' * (len(rows) != 1)} in {documents} document{'s' * (documents != 1)} "
+              "(--json or --csv for quotes and their offsets)")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.pipeline import build_pipeline
 
@@ -113,6 +142,8 @@ def read_questions(path: Path) -> list[dict]:
             raise AssistantError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
         if not isinstance(item, dict) or "question" not in item:
             raise AssistantError(f'{path}:{n}: each line needs {{"id": …, "question": …}}')
+        if not isinstance(item["question"], str):
+            raise AssistantError(f"{path}:{n}: \"question\" must be a string, not {type(item['question']).__name__}")
         items.append(item)
     return items
 
@@ -169,6 +200,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="list the ingested documents with their metadata and chunk counts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    from ingest.commitments import TOPICS  # light: the topic keys for the help text
+
+    p = sub.add_parser("commitments", help="list the quantified targets (the commitments ledger), filtered",
+                       description="Every quantified target in the ingested documents: province, year, topic, "
+                       "value, and the quoted source span. Reads the index only (no model is loaded).")
+    p.add_argument("--province", help='a province, with or without diacritics ("Lai Châu" or "Lai Chau")')
+    p.add_argument("--year", type=int, help="target year, e.g. 2025")
+    p.add_argument("--topic", metavar="TOPIC", help=f"one of: {', '.join(TOPICS)}")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the rows as a JSON list (with quotes and offsets)")
+    output.add_argument("--csv", action="store_true", help="print the rows as CSV (with quotes and offsets)")
+    p.set_defaults(func=cmd_commitments)
 
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")

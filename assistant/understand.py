@@ -113,7 +113,7 @@ def understand(text: str, known_provinces: Collection[str], previous: Query | No
                max_chars: int = 2000) -> Query:
     question = check_question(text, max_chars)
     language = detect_language(question, default=previous.language if previous else "vi")
-    mentions = find_provinces(question, accent_insensitive=not has_diacritics(question))
+    mentions = _province_mentions(question)
     named = list(dict.fromkeys(m.province for m in mentions))
     known = tuple(p for p in named if p in known_provinces)
     unknown = tuple(p for p in named if p not in known_provinces)
@@ -128,6 +128,18 @@ def understand(text: str, known_provinces: Collection[str], previous: Query | No
     if previous is not None and is_followup(question, query):
         query = _inherit(query, previous)
     return query
+
+
+def _province_mentions(question: str) -> list:
+    """Provinces as written with diacritics, plus those typed without them ("Lai Chau" in an accented
+    question) — but an accented word that merely looks like a name when stripped ("giá lại") is not one."""
+    mentions = find_provinces(question)
+    taken = [(m.start, m.end) for m in mentions]
+    for m in find_provinces(question, accent_insensitive=True):
+        overlaps = any(m.start < e and s < m.end for s, e in taken)
+        if not overlaps and not has_diacritics(question[m.start : m.end]):
+            mentions.append(m)
+    return sorted(mentions, key=lambda m: m.start)
 
 
 def _doc_types(question: str) -> tuple[str, ...]:

@@ -114,7 +114,7 @@ def _latency(summary: Mapping, key: str) -> str:
 
 
 def configuration_table(runs: Sequence["EvalRun"]) -> list[str]:
-    header = ["Configuration", "Mode", "Answer acc.", "Answerable acc.", "Citation P", "Citation R", "Abstention acc.",
+    header = ["Configuration", "Mode", "Questions", "Answer acc.", "Answerable acc.", "Citation P", "Citation R", "Abstention acc.",
               "Abstention P", "Abstention R", "R@1", "R@5", "R@10", "MRR@10", "p50 s", "p95 s"]
     rows = []
     for run in runs:
@@ -125,7 +125,7 @@ def configuration_table(runs: Sequence["EvalRun"]) -> list[str]:
                       _n(s["abstention_recall"])] + [_n(_retrieval(s, k)) for k in ("recall@1", "recall@5", "recall@10", "mrr")]
         else:
             scores = ["n/a"] * 11
-        rows.append([f"**{run.config}**", run.settings.mode, *scores, _latency(s, "p50_s"), _latency(s, "p95_s")])
+        rows.append([f"**{run.config}**", run.settings.mode, len(run.records), *scores, _latency(s, "p50_s"), _latency(s, "p95_s")])
     return _table(header, rows)
 
 
@@ -217,7 +217,7 @@ def other_failures(runs: Sequence["EvalRun"], detailed: "EvalRun | None") -> lis
 
 
 def render_markdown(runs: Sequence["EvalRun"], skipped: Sequence[str], command: str, questions: Path,
-                    chart: str | None, now: datetime | None = None) -> str:
+                    chart: str | None, notes: Sequence[str] = (), now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     first = runs[0]
     graded = [r for r in runs if r.graded]
@@ -232,6 +232,7 @@ def render_markdown(runs: Sequence["EvalRun"], skipped: Sequence[str], command: 
         "",
         f"Generated {now.strftime('%Y-%m-%d %H:%M UTC')} by `{command}` on `{_rel(questions)}`: {scope}.",
         "",
+        *[line for note in notes[1:] for line in (f"**{note}**" if note.startswith("WARNING") else note, "")],
         "## Configurations",
         "",
         *configuration_table(runs),
@@ -268,6 +269,7 @@ def render_markdown(runs: Sequence["EvalRun"], skipped: Sequence[str], command: 
     env = machine()
     lines += ["", "## Environment", ""]
     lines += _table(["", ""], [
+        ("Index", notes[0] if notes else "not recorded"),
         ("Date", now.isoformat(timespec="seconds")),
         ("Git commit", git_commit()),
         ("Python", env["python"]),
@@ -292,6 +294,8 @@ def _about(run: "EvalRun") -> str:
     for config in CONFIGURATIONS:
         if config.name == run.config:
             return config.about
+        if run.config == f"{config.name} (llm sample)":
+            return f"{config.name}'s answers to the llm configuration's questions only: the row to compare llm with"
     return "the settings given (CCHC_* variables)"
 
 
@@ -327,8 +331,10 @@ def write_chart(runs: Sequence["EvalRun"], path: Path) -> bool:
 
 
 def write_report(runs: Sequence["EvalRun"], skipped: Sequence[str], out_dir: Path, command: str,
-                 questions: Path) -> tuple[Path, Path | None]:
-    """Write latest.md (and latest.png when a run was graded) into ``out_dir``; returns their paths."""
+                 questions: Path, notes: Sequence[str] = ()) -> tuple[Path, Path | None]:
+    """Write latest.md (and latest.png when a run was graded) into ``out_dir``; returns their paths.
+
+    ``notes``: the index line, then warnings about the index (eval.run.index_notes)."""
     if not runs:
         raise ValueError("write_report needs at least one run")
     out_dir = Path(out_dir)
@@ -338,5 +344,5 @@ def write_report(runs: Sequence["EvalRun"], skipped: Sequence[str], out_dir: Pat
     if not has_chart and png.exists():
         png.unlink()  # a chart of an earlier run would sit next to a report it does not describe
     md = out_dir / "latest.md"
-    md.write_text(render_markdown(runs, skipped, command, questions, png.name if has_chart else None), "utf-8")
+    md.write_text(render_markdown(runs, skipped, command, questions, png.name if has_chart else None, notes), "utf-8")
     return md, png if has_chart else None

@@ -1,14 +1,16 @@
 """The evaluation runner: answer a question file through the user's code path, score it, run the ablations.
 
     assistant eval [--questions FILE] [--mode extractive|llm] [--config NAME] [--out FILE] [--json] [--report [DIR]]
-    assistant eval --ablations        (what `make eval` runs, as `python -m eval.run --ablations`)
+                   [--fresh-index]
+    assistant eval --ablations [--fresh-index] [--llm-sample N]
+    python -m eval.run ...            (the same flags; `make eval` runs it with --ablations)
 
 Answers come from ``assistant.cli.answer_all`` on a pipeline built like ``assistant answer`` builds it, so
 any question file in that format can be scored; items carrying gold fields ("answerable", "key_facts", ...)
 are scored with ``eval.metrics``, a file without them gets latency only.
 
-Recall@10 needs more passages than an answer retrieves (top_k, 6 by default): after each answer the same
-understood query is searched again with k=10. That search runs after the answer's latency was measured.
+Recall@10 needs more passages than an answer retrieves (top_k, 6 by default): after each answer the question
+is understood again (same previous turn) and searched with k=10, after the answer's latency was measured.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, IngestError
 from assistant.settings import PROJECT_ROOT, Settings
 from eval.metrics import (
     citation_recall,
@@ -34,6 +37,7 @@ from eval.metrics import (
 )
 
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "gold.jsonl"
+GOLD_CORPUS = PROJECT_ROOT / "data" / "corpus"  # the files the gold spans index (eval.validate_gold.DEFAULT_CORPUS)
 DEFAULT_REPORT_DIR = PROJECT_ROOT / "eval" / "reports"
 DEFAULT_RECORDS_DIR = PROJECT_ROOT / "build" / "eval"
 THRESHOLDS_PATH = PROJECT_ROOT / "eval" / "thresholds.json"
@@ -149,16 +153,12 @@ class QueryVectorCache:
             self._reuse = False
 
 
-def build_eval_pipeline(settings: Settings, embedder=None):
-    """``build_pipeline`` (what `assistant answer` uses) with the embedder wrapped in a QueryVectorCache."""
-    from assistant.pipeline import build_embedder, build_pipeline
-
-    return build_pipeline(settings, QueryVectorCache(embedder or build_embedder(settings)))
-
-
 class _RankingRecorder:
-    """Stands in for the pipeline inside ``answer_all``: answers through it unchanged, then searches the
-    answer's own understood query (follow-up context included) again, RANKING_DEPTH deep."""
+    """Stands in for the pipeline inside ``answer_all``: answers through it unchanged, then understands the
+    question again with the same previous turn (a pure function) and searches that query RANKING_DEPTH deep.
+
+    Not ``answer.query``: that is the context handed to the next turn (e.g. its focus is the answer's cited
+    documents), not the query that was searched. ``head_mismatches`` in the scores catches any divergence."""
 
     def __init__(self, pipeline, depth: int, on_answer: Callable[[], None] | None = None) -> None:
         self.pipeline = pipeline
@@ -169,9 +169,10 @@ class _RankingRecorder:
 
     def answer(self, question: str, previous=None, mode: str | None = None):
         answer = self.pipeline.answer(question, previous=previous, mode=mode)
+        searched = self.pipeline.understand(question, previous)
         embedder = getattr(self.pipeline, "embedder", None)
         with embedder.reusing() if isinstance(embedder, QueryVectorCache) else nullcontext():
-            passages = self.pipeline.search.search(answer.query, k=self.depth)
+            passages = self.pipeline.search.search(searched, k=self.depth)
         self.rankings.append((question, [(p.chunk.source, p.chunk.start, p.chunk.end) for p in passages]))
         if self.on_answer is not None:
             self.on_answer()
@@ -372,11 +373,25 @@ def write_records(path: Path, records: Sequence[Mapping]) -> None:
 PipelineFactory = Callable[[Settings], object]
 
 
-def shared_pipelines(base: Settings) -> PipelineFactory:
-    """Pipelines for several settings over ONE index and ONE embedder, so the model loads once."""
-    from assistant.pipeline import Pipeline
+def ingest_gold_corpus(settings: Settings, embedder) -> None:
+    """Ingest data/corpus (what the gold spans index) into the index ``settings`` name, as `assistant ingest` does."""
+    from assistant.pipeline import build_ingestor
 
-    first = build_eval_pipeline(base)
+    report = build_ingestor(settings, embedder).run([GOLD_CORPUS])
+    if report.skipped or not (report.added or report.updated or report.unchanged):
+        raise IngestError(f"Ingesting {GOLD_CORPUS} for the evaluation failed: {report.summary()}")
+
+
+def shared_pipelines(base: Settings, fresh_index: bool = False) -> PipelineFactory:
+    """Pipelines for several settings over ONE index and ONE embedder, so the model loads once.
+
+    ``fresh_index``: first ingest data/corpus into ``base.chroma_path`` (an empty temporary folder)."""
+    from assistant.pipeline import Pipeline, build_embedder, build_pipeline
+
+    embedder = build_embedder(base)
+    if fresh_index:
+        ingest_gold_corpus(base, embedder)
+    first = build_pipeline(base, QueryVectorCache(embedder))
 
     def pipeline_for(settings: Settings):
         if settings == base:
@@ -386,17 +401,102 @@ def shared_pipelines(base: Settings) -> PipelineFactory:
     return pipeline_for
 
 
+def gold_index_problems(versions: Mapping[str, str], max_file_bytes: int, corpus: Path = GOLD_CORPUS) -> list[str]:
+    """How the served index differs from a fresh ingest of the gold corpus (empty: it is the same).
+
+    ``versions``: source -> stored version, as the pipeline serves them. A stale or partial index would score
+    the code that built it, not the code under test."""
+    from ingest.load import discover, load_file
+    from ingest.run import document_version
+
+    files, _ = discover([corpus])
+    wanted = {p.name: document_version(load_file(p, max_file_bytes)) for p in files}
+    problems = []
+    missing = sorted(set(wanted) - set(versions))
+    stale = sorted(s for s in wanted if s in versions and versions[s] != wanted[s])
+    extra = sorted(set(versions) - set(wanted))
+    hint = "run `assistant ingest data/corpus`, or evaluate with --fresh-index"
+    if missing:
+        problems.append(f"WARNING: the index lacks {', '.join(missing)} from {_rel(corpus)}, where the gold spans point; {hint}")
+    if stale:
+        problems.append(f"WARNING: {', '.join(f'{s} ({versions[s]}, current {wanted[s]})' for s in stale)} "
+                        f"were indexed by another version of the files or of the ingest recipe; {hint}")
+    if extra:
+        problems.append(f"Note: the index also holds {len(extra)} document(s) outside {_rel(corpus)} "
+                        f"({', '.join(extra[:5])}{', ...' if len(extra) > 5 else ''}); they compete in retrieval")
+    return problems
+
+
+def index_notes(pipeline, check_gold: bool, fresh: bool = False) -> list[str]:
+    """A line saying which index answered, then the ways it differs from the gold corpus (when graded)."""
+    settings, view = pipeline.settings, pipeline.view
+    if fresh:
+        where = f"a fresh temporary index of {_rel(GOLD_CORPUS)} (--fresh-index)"
+    elif settings.chroma_host:
+        where = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+    else:
+        where = _rel(settings.chroma_path)
+    notes = [f"Index {where}, collection {settings.collection}: {len(view.versions)} documents, "
+             f"{len(view.chunks)} chunks."]
+    if check_gold:
+        notes += gold_index_problems(view.versions, settings.max_file_bytes)
+    return notes
+
+
+def _rel(path: Path) -> str:
+    path = Path(path)
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def sample_positions(items: Sequence[Mapping], n: int) -> list[int]:
+    """About ``n`` evenly spaced questions (first and last included), plus the earlier turns any of them
+    follows, so a follow-up is asked in its conversation. Positions in file order."""
+    if n < 1:
+        raise ConfigError(f"The LLM sample needs at least 1 question. Currently it is {n}")
+    if n >= len(items):
+        return list(range(len(items)))
+    picked = {round(i * (len(items) - 1) / max(n - 1, 1)) for i in range(n)}
+    position_of = {item.get("id"): pos for pos, item in enumerate(items) if item.get("id") is not None}
+    for pos in sorted(picked):
+        while items[pos].get("follows") is not None and items[pos]["follows"] in position_of:
+            pos = position_of[items[pos]["follows"]]
+            picked.add(pos)
+    return sorted(picked)
+
+
+def subset_run(run: EvalRun, positions: Sequence[int], config: str) -> EvalRun:
+    """``run`` scored on the questions at ``positions`` only (to compare with a run on that sample)."""
+    items = [run.items[p] for p in positions]
+    records = [run.records[p] for p in positions]
+    rankings = {new: run.rankings[old] for new, old in enumerate(positions) if old in run.rankings}
+    wall = sum(float(r.get("latency_s") or 0.0) for r in records)
+    return EvalRun(config, run.settings, records, rankings, items, score(items, records, rankings), wall, run.overrides)
+
+
 def run_ablations(items: list[dict], base: Settings, pipeline_for: PipelineFactory | None = None,
-                  log: Callable[[str], None] = print, progress: bool = False) -> tuple[list[EvalRun], list[str]]:
-    """Every configuration of ``ablation_plan`` on ``items``; returns the runs and the skipped lines."""
+                  log: Callable[[str], None] = print, progress: bool = False,
+                  llm_sample: int | None = None) -> tuple[list[EvalRun], list[str]]:
+    """Every configuration of ``ablation_plan`` on ``items``; returns the runs and the skipped lines.
+
+    ``llm_sample``: the LLM configuration answers only that many questions (``sample_positions``): a local
+    LLM answer takes minutes on a small shared CPU. The default configuration is then also scored on the same
+    questions, as the row to compare it with."""
     plan, skipped = ablation_plan(base)
     pipeline_for = pipeline_for or shared_pipelines(plan[0].settings(base))
-    runs = []
+    runs: list[EvalRun] = []
     for config in plan:
-        log(f"[{config.name}] answering {len(items)} questions ...")
         settings = config.settings(base)
-        run = evaluate(pipeline_for(settings), items, config.name, settings.mode, dict(config.overrides), progress)
+        positions = list(range(len(items)))
+        if settings.mode == "llm" and llm_sample is not None:
+            positions = sample_positions(items, llm_sample)
+        log(f"[{config.name}] answering {len(positions)} questions ...")
+        run = evaluate(pipeline_for(settings), [items[p] for p in positions], config.name, settings.mode,
+                       dict(config.overrides), progress)
         log(f"[{config.name}] done in {run.wall_s:.0f} s")
+        if len(positions) < len(items):
+            default = next((r for r in runs if r.config == DEFAULT_CONFIGURATION), None)
+            if default is not None:
+                runs.append(subset_run(default, positions, f"{DEFAULT_CONFIGURATION} (llm sample)"))
         runs.append(run)
     for line in skipped:
         log(line)
@@ -423,27 +523,44 @@ def _single_settings(args: argparse.Namespace) -> tuple[str, Settings, dict]:
 
 
 def main(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) -> int:
-    """`assistant eval` and `python -m eval.run`. ``pipeline_for`` replaces the real pipeline in tests."""
+    """`assistant eval` and `python -m eval.run`. ``pipeline_for`` replaces the real pipelines in tests."""
     from assistant.cli import read_questions
+
+    items = read_questions(Path(args.questions))
+    if args.ablations and (args.config or args.mode):
+        raise ConfigError("--ablations runs every configuration; leave out --config and --mode")
+    if args.llm_sample is not None and not args.ablations:
+        raise ConfigError("--llm-sample goes with --ablations (it limits the llm configuration's questions)")
+    with tempfile.TemporaryDirectory(prefix="cchc-eval-index-") as scratch:
+        if args.ablations:
+            name, settings, overrides = DEFAULT_CONFIGURATION, Settings.from_env(), {}
+        else:
+            name, settings, overrides = _single_settings(args)
+        if args.fresh_index:
+            settings = settings.replace(chroma_path=Path(scratch), chroma_host="")
+        if pipeline_for is None:
+            pipeline_for = shared_pipelines(settings, fresh_index=args.fresh_index)
+        return _run(args, items, name, settings, overrides, pipeline_for)
+
+
+def _run(args: argparse.Namespace, items: list[dict], name: str, settings: Settings, overrides: dict,
+         pipeline_for: PipelineFactory) -> int:
     from eval.report import write_report
 
-    questions = Path(args.questions)
-    items = read_questions(questions)
-    command = " ".join(getattr(args, "argv", None) or _command(args))
+    notes = index_notes(pipeline_for(settings), check_gold=any(is_graded(i) for i in items), fresh=args.fresh_index)
+    for note in notes[1:]:
+        print(note, file=sys.stderr)
     if args.ablations:
-        if args.config or args.mode:
-            raise ConfigError("--ablations runs every configuration; leave out --config and --mode")
-        base = Settings.from_env()
-        runs, skipped = run_ablations(items, base, pipeline_for, log=lambda line: print(line, file=sys.stderr),
-                                      progress=sys.stderr.isatty())
+        runs, skipped = run_ablations(items, settings, pipeline_for, log=lambda line: print(line, file=sys.stderr),
+                                      progress=sys.stderr.isatty(), llm_sample=args.llm_sample)
         records_dir = Path(args.out) if args.out else DEFAULT_RECORDS_DIR
         for run in runs:
-            write_records(records_dir / f"{run.config}.jsonl", run.records)
+            if run.config in {c.name for c in CONFIGURATIONS}:  # not the derived "(llm sample)" row
+                write_records(records_dir / f"{run.config}.jsonl", run.records)
         report_dir = Path(args.report) if args.report else DEFAULT_REPORT_DIR
     else:
-        name, settings, overrides = _single_settings(args)
-        pipeline = (pipeline_for or build_eval_pipeline)(settings)
-        runs, skipped = [evaluate(pipeline, items, name, settings.mode, overrides, progress=sys.stderr.isatty())], []
+        runs = [evaluate(pipeline_for(settings), items, name, settings.mode, overrides, progress=sys.stderr.isatty())]
+        skipped = []
         if args.out:
             write_records(Path(args.out), runs[0].records)
         report_dir = Path(args.report) if args.report else None
@@ -452,17 +569,18 @@ def main(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) 
     else:
         print("\n\n".join(format_summary(run) for run in runs))
     if report_dir is not None:
-        md, png = write_report(runs, skipped, report_dir, command=command, questions=questions)
+        command = " ".join(getattr(args, "argv", None) or _command(args))
+        md, png = write_report(runs, skipped, report_dir, command=command, questions=Path(args.questions), notes=notes)
         print(f"Report: {md}" + (f" and {png}" if png else ""), file=sys.stderr)
     return 0
 
 
 def _command(args: argparse.Namespace) -> list[str]:
     words = ["assistant", "eval", "--questions", str(args.questions)]
-    for flag in ("mode", "config", "out", "report"):
+    for flag in ("mode", "config", "out", "report", "llm_sample"):
         if getattr(args, flag, None):
-            words += [f"--{flag}", str(getattr(args, flag))]
-    return words + (["--ablations"] if args.ablations else [])
+            words += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    return words + [f"--{flag.replace('_', '-')}" for flag in ("ablations", "fresh_index") if getattr(args, flag)]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -478,6 +596,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "(default build/eval/) with one file per configuration")
     parser.add_argument("--report", nargs="?", const=str(DEFAULT_REPORT_DIR), metavar="DIR",
                         help="write latest.md and latest.png to DIR (default eval/reports; always on with --ablations)")
+    parser.add_argument("--llm-sample", type=int, metavar="N",
+                        help="with --ablations: the llm configuration answers only about N evenly spaced questions "
+                        "(a local LLM answer can take minutes); hybrid+metadata is also scored on them")
+    parser.add_argument("--fresh-index", action="store_true",
+                        help="answer from a new temporary index of data/corpus (the gold corpus) instead of the "
+                        "configured one, so the score does not depend on what was ingested locally")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser
 

@@ -49,7 +49,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from ingest.document import DocumentMetadata, Span
-from ingest.textnorm import canonical_tones
+from ingest.textnorm import canonical_tones, plain
 
 TOPICS: dict[str, dict[str, str]] = {
     "online_services": {"vi": "Dịch vụ công trực tuyến", "en": "Online public services"},
@@ -278,6 +278,8 @@ _TOPIC_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("civil_service", r"biên chế|đầu mối|bộ máy|công chức|viên chức|bồi dưỡng|đơn vị sự nghiệp"),
     )
 )
+# The same rules over accent-less text, for questions typed without diacritics ("chi phi tuan thu").
+_PLAIN_TOPIC_RULES = tuple((topic, re.compile(plain(pattern.pattern))) for topic, pattern in _TOPIC_RULES)
 _UNIT_TOPIC = {"doanh nghiệp": "enterprises", "hợp tác xã": "enterprises", "hộ kinh doanh": "enterprises"}
 
 
@@ -642,13 +644,32 @@ def _topic(metric: str, mention: _Mention, index_topic: str | None) -> str:
         return index_topic  # "tăng 0,3 điểm/năm", "tốp 5": the index named in the sentence decides
     if mention.unit in _UNIT_TOPIC:
         return _UNIT_TOPIC[mention.unit]
-    folded = _fold_phrase(metric)
-    for topic, pattern in _TOPIC_RULES:
-        if pattern.search(folded):
-            return topic
+    topic = topic_of_words(metric)
+    if topic is not None:
+        return topic
     if mention.kind == "time":
         return "processing_time"
     return "other"
+
+
+def topic_of_words(words: str, accent_insensitive: bool = False) -> str | None:
+    """The topic that a phrase names by the rules that classify metrics, or None when no rule matches.
+
+    Shared with the readers of the ledger (a question's topic must be decided the way a row's was).
+    ``accent_insensitive`` matches the rules without diacritics, for text typed without them."""
+    if accent_insensitive:
+        text, rules = plain(words), _PLAIN_TOPIC_RULES
+    else:
+        text, rules = _fold_phrase(words), _TOPIC_RULES
+    for topic, pattern in rules:
+        if pattern.search(text):
+            return topic
+    return None
+
+
+def unit_topics() -> dict[str, str]:
+    """The count units that decide a row's topic on their own ("doanh nghiệp" → "enterprises")."""
+    return dict(_UNIT_TOPIC)
 
 
 def _row(found: _Found, metadata: DocumentMetadata, source: str, text: str) -> Commitment:

@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.errors import IngestError
 from ingest.chunk import Chunker
 from ingest.clean import Cleaner
+from ingest.commitments import extract_commitments
 from ingest.document import SourceDocument
 from ingest.load import Skipped, discover, load_file
 from ingest.metadata import MetadataExtractor
@@ -25,9 +26,9 @@ from vectorstore.keyword import analyse
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, current file name)
 
-# Bump when cleaning, metadata, chunking or keyword analysis change: every document is then re-ingested,
-# because its stored version (content hash + recipe) no longer matches.
-RECIPE = "5"
+# Bump when cleaning, metadata, chunking, keyword analysis or commitment extraction change: every document is
+# then re-ingested, because its stored version (content hash + recipe) no longer matches.
+RECIPE = "6"
 
 
 def document_version(doc: SourceDocument) -> str:
@@ -128,6 +129,7 @@ class Ingestor:
         if not clean.body:
             raise IngestError(f"{doc.source}: no body text left after removing page chrome (menus, footers, links)")
         metadata = self.extractor.extract(clean)
+        commitments = tuple(extract_commitments(doc.text, clean.body, metadata, doc.source))
         version = document_version(doc)
         chunks = [replace(c, doc_version=version) for c in self.chunker.chunk(clean, metadata)]
         if not chunks:
@@ -136,7 +138,8 @@ class Ingestor:
         vectors = self.embedder.embed_documents([c.search_text() for c in chunks])
         self.index.put_chunks(stored, vectors)
         record = DocumentRecord(source=doc.source, version=version, metadata=metadata,
-                                n_chunks=len(chunks), encoding=doc.encoding, path=doc.path, text=doc.text)
+                                n_chunks=len(chunks), encoding=doc.encoding, path=doc.path, text=doc.text,
+                                commitments=commitments)
         self.index.commit_document(record)
         self.index.delete_stale_chunks(doc.source, keep_version=record.version)
         return record, len(chunks)

@@ -17,6 +17,7 @@ import chromadb
 
 from assistant.errors import ConfigError, IndexUnavailable
 from assistant.settings import Settings
+from ingest.commitments import Commitment
 from ingest.document import Chunk, DocumentMetadata
 
 # The registry holds no vectors worth searching, but Chroma stores one per record: a constant stands in.
@@ -33,11 +34,14 @@ class DocumentRecord:
     path: str = ""
     text: str = ""  # the decoded file text, so a citation can be shown in its context
     ingested_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    commitments: tuple[Commitment, ...] = ()  # the document's quantified targets (ingest/commitments.py)
 
     def to_row(self) -> dict:
         meta = {k: v or "" for k, v in self.metadata.to_dict().items()}
         meta.update(version=self.version, n_chunks=self.n_chunks, encoding=self.encoding, path=self.path,
-                    ingested_at=self.ingested_at)
+                    ingested_at=self.ingested_at,
+                    # Chroma metadata holds scalars only: the rows travel as one JSON string
+                    commitments=json.dumps([c.to_dict() for c in self.commitments], ensure_ascii=False))
         return meta
 
     @classmethod
@@ -51,6 +55,7 @@ class DocumentRecord:
             path=str(meta.get("path", "")),
             text=text or "",
             ingested_at=str(meta.get("ingested_at", "")),
+            commitments=tuple(Commitment(**row) for row in json.loads(meta.get("commitments") or "[]")),
         )
 
 

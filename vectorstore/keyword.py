@@ -70,6 +70,11 @@ class KeywordIndex:
         )
         return ranked[:n]
 
+    def knows(self, field: str, token: str) -> bool:
+        """Whether any served chunk contains ``token`` in ``field``."""
+        bm25 = self._bm25.get(field)
+        return bm25 is not None and token in bm25.idf
+
     def idf(self, field: str, token: str) -> float:
         """BM25's inverse document frequency; a token the corpus never uses gets the highest weight."""
         bm25 = self._bm25.get(field)

@@ -102,6 +102,10 @@ def test_passage_marks_exactly_the_quoted_span_and_escapes_around_it() -> None:
     assert render.passage_window(doc, start, end, context=5) == (doc.index("the quoted"), doc.index(" here") + 5)
     with pytest.raises(ValueError, match="outside"):
         render.passage_window(doc, 5, len(doc) + 1)
+    spaced = "intro\n\n \n\nQUOTE\n\n\nafter"  # web-page blank lines around the span are shown as one break
+    q = spaced.index("QUOTE")
+    assert render.passage_html(spaced, q, q + 5) == \
+        '<div class="cchc-passage">intro\n<mark class="cchc-quote">QUOTE</mark>\nafter</div>'
 
 
 def test_citation_shows_title_number_province_date_file_and_section() -> None:
@@ -308,7 +312,7 @@ def test_pages_compose_tabs_and_expose_the_api(world: dict) -> None:
     extra_tab_built = []
 
     def extra_tab(ctx: AppContext) -> None:
-        with gr.Tab("Cam kết", id="commitments"):
+        with gr.Tab("Thêm", id="extra"):
             extra_tab_built.append(ctx.language)
             gr.Markdown("…")
 
@@ -318,7 +322,7 @@ def test_pages_compose_tabs_and_expose_the_api(world: dict) -> None:
         demo = build_app(service, settings, language, tabs=(*TABS, extra_tab))
         config = demo.get_config_file()
         labels = [c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"]
-        assert labels[-1] == "Cam kết" and len(labels) == 3
+        assert labels[-1] == "Thêm" and len(labels) == len(TABS) + 1
         api_names = {d.get("api_name") for d in config["dependencies"] if d.get("api_visibility") == "public"}
         assert {"ask", "documents", "add_documents"} <= api_names
     assert extra_tab_built == ["vi", "en"]

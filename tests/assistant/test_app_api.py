@@ -1,15 +1,14 @@
 """The running app through its programmatic API (gradio_client): answers, follow-ups, errors, uploads,
 the README example, and ≥ 10 simultaneous questions queued rather than crashed.
 
-The app runs as `python -m assistant serve` in a subprocess on a free loopback port, over a temporary
-copy of the real index (build/chroma; ingested from data/corpus if absent) with the real embedding model.
+The app runs as `python -m assistant serve` in a subprocess on a free loopback port with the real
+embedding model, over a temporary index that the app itself fills with data/corpus (admin upload).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,7 +23,8 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.app_text import EXAMPLES
+from assistant.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
@@ -64,14 +64,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_index(target: Path, env: dict[str, str]) -> None:
-    """A private copy of the real index, so the test's uploads never touch build/chroma."""
-    source = Settings.from_env().chroma_path
-    if (source / "chroma.sqlite3").exists():
-        shutil.copytree(source, target)
-        return
-    subprocess.run([sys.executable, "-m", "assistant", "ingest", str(PROJECT_ROOT / "data" / "corpus"), "--quiet"],
-                   env=env, check=True, cwd=PROJECT_ROOT, timeout=900)
+def ingest_sample_corpus(server: "AppServer") -> None:
+    """Fill the server's empty index with data/corpus through its own admin upload: the real model, and no
+    copy of build/chroma (which another process may be rewriting)."""
+    files = sorted((PROJECT_ROOT / "data" / "corpus").glob("*.txt"))
+    report = Client(server.url, verbose=False).predict(ADMIN_PASSWORD, [handle_file(str(p)) for p in files],
+                                                       api_name="/add_documents")
+    if f"thêm {len(files)}," not in report:
+        raise RuntimeError(f"ingesting the sample corpus through the app failed: {report}\n{server.log_tail()}")
 
 
 def server_env(root: Path, port: int) -> dict[str, str]:
@@ -87,26 +87,35 @@ def server_env(root: Path, port: int) -> dict[str, str]:
 
 
 def start_app_server(root: Path) -> AppServer:
-    """`python -m assistant serve` on a free loopback port; returns once the page answers HTTP 200."""
+    """`python -m assistant serve` on a free loopback port over an empty index in ``root``, filled with the
+    sample corpus; returns when the app answers."""
     port = free_port()
     env = server_env(root, port)
-    prepare_index(root / "chroma", env)
     log = (root / "server.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = AppServer(f"http://127.0.0.1:{port}/", process, root)
+    try:
+        wait_until_up(server)
+        ingest_sample_corpus(server)
+    except BaseException:
+        stop_app_server(server)
+        raise
+    return server
+
+
+def wait_until_up(server: AppServer) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with status {process.returncode}:\n{server.log_tail()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the app exited with status {server.process.returncode}:\n{server.log_tail()}")
         try:
             with urllib.request.urlopen(server.url, timeout=5) as response:
                 if response.status == 200:
-                    return server
+                    return
         except OSError:
             pass
         time.sleep(1)
-    stop_app_server(server)
     raise RuntimeError(f"the app did not answer on {server.url} within {STARTUP_TIMEOUT_S} s:\n{server.log_tail()}")
 
 
@@ -140,6 +149,12 @@ def test_ask_answers_with_citations_and_a_context_for_follow_ups(client: Client)
     assert follow["context"]["provinces"] == ["Lai Châu"] and "province" in follow["context"]["inherited"]
     alone = client.predict("Còn năm 2030 thì sao?", api_name="/ask")
     assert alone["context"]["provinces"] == []
+
+
+@pytest.mark.parametrize("question", EXAMPLES)
+def test_every_example_question_gets_a_cited_answer(client: Client, question: str) -> None:
+    result = client.predict(question, api_name="/ask")
+    assert not result["abstained"] and result["citations"], result["answer"]
 
 
 def test_filters_and_modes_through_the_api(client: Client) -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.cli import read_questions
-from assistant.pipeline import build_embedder, build_ingestor, build_pipeline
 from assistant.settings import Settings
 from eval import run as runner
-from eval.validate_gold import DEFAULT_CORPUS, DEFAULT_GOLD
+from eval.validate_gold import DEFAULT_GOLD
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -22,10 +21,8 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 def gold_run(tmp_path_factory) -> runner.EvalRun:
     base = Settings.from_env(chroma_path=tmp_path_factory.mktemp("gate-chroma"), chroma_host="")
     settings = runner.configuration(runner.DEFAULT_CONFIGURATION).settings(base)
-    embedder = build_embedder(settings)
-    report = build_ingestor(settings, embedder).run([DEFAULT_CORPUS])
-    assert report.added and not report.skipped, report.summary()
-    pipeline = build_pipeline(settings, embedder)
+    pipeline = runner.shared_pipelines(settings, fresh_index=True)(settings)  # as `assistant eval --fresh-index`
+    assert runner.gold_index_problems(pipeline.view.versions, settings.max_file_bytes) == []
     run = runner.evaluate(pipeline, read_questions(DEFAULT_GOLD), runner.DEFAULT_CONFIGURATION, "extractive")
     print("\n" + runner.format_summary(run))  # visible with -s, and in the CI log on failure
     return run
@@ -35,6 +32,7 @@ def test_every_gold_question_is_answered_and_graded(gold_run):
     assert gold_run.summary["graded"] == len(gold_run.items) and gold_run.summary["missing_ids"] == []
     assert [r["id"] for r in gold_run.records if "error" in r] == []
     assert set(gold_run.summary["modes"]) == {"extractive"}
+    assert gold_run.summary["retrieval"]["head_mismatches"] == 0  # the 10-deep search repeats the answer's search
 
 
 def test_gated_metrics_stay_above_thresholds(gold_run):

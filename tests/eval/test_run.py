@@ -64,20 +64,25 @@ class FakePipeline:
         self.settings = settings
         self.canned = canned
         self.search = FakeSearch(canned, settings.top_k)
+        self.view = SimpleNamespace(versions={DOC: "v1", OTHER: "v1"}, chunks={"c1": None, "c2": None})
         self.calls: list[tuple[str, Query | None, str | None]] = []
+
+    def understand(self, question: str, previous: Query | None = None) -> Query:
+        if not question.strip():
+            raise BadQuestion("The question is empty")
+        return Query(text=question, language="vi", provinces=previous.provinces if previous else ("Điện Biên",),
+                     inherited=("province",) if previous else ())
 
     def answer(self, question: str, previous: Query | None = None, mode: str | None = None) -> Answer:
         self.calls.append((question, previous, mode))
-        if not question.strip():
-            raise BadQuestion("The question is empty")
+        query = self.understand(question, previous)
         c = self.canned[question]
-        query = Query(text=question, language="vi", provinces=previous.provinces if previous else ("Điện Biên",),
-                      inherited=("province",) if previous else ())
         passages = self.search.search(query)
         citations = tuple(Citation(n=i, source=s, title="t", province="p", quote=q, start=a, end=b)
                           for i, (s, a, b, q) in enumerate(c.cited, start=1))
+        handed_on = Query(text="next-turn context, not the searched query", language="vi", provinces=query.provinces)
         return Answer(question=question, text=c.text, abstained=c.abstained, mode=mode or self.settings.mode,
-                      citations=citations, query=query, latency_s=c.latency,
+                      citations=citations, query=handed_on, latency_s=c.latency,
                       retrieved=tuple((p.chunk.source, p.chunk.start, p.chunk.end) for p in passages))
 
 
@@ -196,16 +201,19 @@ def test_tiny_gold_set_is_scored_as_computed_by_hand(settings):
     assert s["by_kind"]["follow-up"]["recall@5"] == pytest.approx(1.0)
 
 
-def test_answers_go_through_answer_all_with_follow_up_context_and_rankings_reuse_the_answer_query(settings):
+def test_answers_go_through_answer_all_with_follow_up_context_and_rankings_search_the_answered_query(settings):
     pipeline = FakePipeline(settings, CANNED)
     run = runner.evaluate(pipeline, GOLD, mode="extractive")
     questions, previous, modes = zip(*pipeline.calls)
     assert list(questions) == [Q1, Q2, Q3, Q4, Q5]
-    assert previous[1] is not None and previous[1].text == Q1  # g2 follows g1
+    assert previous[1].text.startswith("next-turn context")  # g2 follows g1: g1's answer.query is handed on
     assert [p for i, p in enumerate(previous) if i != 1] == [None] * 4
     assert set(modes) == {"extractive"}
-    deep = [(q, k) for q, k in pipeline.search.queries if k == runner.RANKING_DEPTH]
-    assert len(deep) == 5 and deep[1][0].inherited == ("province",)  # the follow-up's own understood query
+    searched = [q for q, k in pipeline.search.queries if k is None]  # the answers' own searches
+    deep = [q for q, k in pipeline.search.queries if k == runner.RANKING_DEPTH]
+    assert deep == searched  # the deep search repeats the searched query, follow-up context included
+    assert deep[1].text == Q2 and deep[1].inherited == ("province",)
+    assert run.summary["retrieval"]["head_mismatches"] == 0
     assert [len(run.rankings[i]) for i in range(5)] == [10] * 5
     assert [len(r["retrieved"]) for r in run.records] == [settings.top_k] * 5
 
@@ -265,6 +273,36 @@ def test_run_ablations_builds_each_configuration_from_the_base_settings(settings
     assert len(skipped) == 1
 
 
+def test_llm_sample_is_evenly_spaced_and_keeps_the_turns_a_follow_up_continues():
+    items = [{"id": "a"}, {"id": "b"}, {"id": "c", "follows": "b"}, {"id": "d"}, {"id": "e"}]
+    assert runner.sample_positions(items, 3) == [0, 1, 2, 4]  # picks a, c, e; c needs b
+    assert runner.sample_positions(items, 2) == [0, 4]
+    assert runner.sample_positions(items, 9) == [0, 1, 2, 3, 4]
+    with pytest.raises(ConfigError, match="at least 1 question. Currently it is 0"):
+        runner.sample_positions(items, 0)
+
+
+def test_llm_configuration_on_a_sample_comes_with_the_default_configuration_on_the_same_questions(tmp_path):
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    modes: list[str] = []
+
+    def pipeline_for(s: Settings) -> FakePipeline:
+        modes.append(s.mode)
+        return FakePipeline(s, CANNED)
+
+    runs, skipped = runner.run_ablations(GOLD, Settings(llm_gguf_path=gguf), pipeline_for, log=lambda _: None,
+                                         llm_sample=2)
+    assert skipped == [] and modes[-1] == "llm"
+    assert [(r.config, len(r.records)) for r in runs] == [
+        ("bm25-only", 5), ("dense-only", 5), ("hybrid", 5), ("hybrid+metadata", 5),
+        ("hybrid+metadata (llm sample)", 2), ("llm", 2)]
+    sample, llm = runs[-2], runs[-1]
+    assert [i["id"] for i in sample.items] == [i["id"] for i in llm.items] == ["g1", "g5"]
+    assert sample.summary["answer_accuracy"] == pytest.approx(0.5) and sample.settings.mode == "extractive"
+    assert llm.records[0]["mode"] == "llm"
+
+
 # --- thresholds --------------------------------------------------------------------------------------
 
 def test_below_thresholds_names_each_metric_value_and_threshold():
@@ -301,7 +339,7 @@ def test_report_has_the_table_the_failures_the_environment_and_a_png(settings, t
     table = [line for line in md.splitlines() if line.startswith("| **")]
     assert [line.split("|")[1].strip() for line in table] == [
         "**bm25-only**", "**dense-only**", "**hybrid**", "**hybrid+metadata**"]
-    assert "| 0.600 | " in table[3]  # answer accuracy of hybrid+metadata
+    assert "| extractive | 5 | 0.600 | " in table[3]  # questions and answer accuracy of hybrid+metadata
     assert "llm: skipped" in md and "![Configurations](latest.png)" in md
     failures = md.split("## Failures (hybrid+metadata)")[1].split("\n## ")[0]
     assert [h.split()[1] for h in failures.splitlines() if h.startswith("### ")] == ["g2", "g3", "g5"]
@@ -353,6 +391,52 @@ def test_main_scores_a_gold_file_and_prints_json(gold_file, settings, capsys, mo
     summary = json.loads(capsys.readouterr().out)["bm25-only"]
     assert summary["answer_accuracy"] == pytest.approx(0.6) and summary["retrieval"]["recall@10"] == pytest.approx(1.0)
     assert received[0].use_dense is False and received[0].use_metadata is False
+
+
+def test_main_reports_an_index_that_is_not_the_gold_corpus(gold_file, settings, tmp_path, capsys):
+    args = parse("--questions", str(gold_file), "--report", str(tmp_path / "r"))
+    assert runner.main(args, pipeline_for=lambda s: FakePipeline(s, CANNED)) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: the index lacks 000_26a92794eaf00280.txt" in err
+    md = (tmp_path / "r" / "latest.md").read_text("utf-8")
+    assert "**WARNING: the index lacks 000_26a92794eaf00280.txt" in md
+    assert "| Index | Index build/chroma, collection cchc: 2 documents, 2 chunks. |" in md
+
+
+def test_gold_index_problems_compare_versions_with_a_fresh_ingest_of_data_corpus():
+    from ingest.load import discover, load_file
+    from ingest.run import document_version
+
+    max_bytes = Settings().max_file_bytes
+    files, _ = discover([runner.GOLD_CORPUS])
+    fresh = {p.name: document_version(load_file(p, max_bytes)) for p in files}
+    assert len(fresh) >= 5 and runner.gold_index_problems(fresh, max_bytes) == []
+    name = sorted(fresh)[0]
+    stale = {**fresh, name: "0000-r0"}
+    assert len(problems := runner.gold_index_problems(stale, max_bytes)) == 1
+    assert problems[0].startswith(f"WARNING: {name} (0000-r0, current {fresh[name]})") and "--fresh-index" in problems[0]
+    missing = {k: v for k, v in fresh.items() if k != name}
+    assert runner.gold_index_problems(missing, max_bytes)[0].startswith(f"WARNING: the index lacks {name}")
+    extra = runner.gold_index_problems({**fresh, "upload.pdf": "x"}, max_bytes)
+    assert extra == ["Note: the index also holds 1 document(s) outside data/corpus (upload.pdf); they compete in retrieval"]
+
+
+def test_fresh_index_points_every_configuration_at_an_empty_temporary_folder(gold_file, capsys, monkeypatch):
+    monkeypatch.setenv("CCHC_LLM_GGUF_PATH", str(gold_file.parent / "absent.gguf"))  # no llm row here
+    monkeypatch.delenv("CCHC_LLM_BASE_URL", raising=False)
+    received: list[Settings] = []
+
+    def pipeline_for(s: Settings) -> FakePipeline:
+        received.append(s)
+        assert s.chroma_host == "" and s.chroma_path.is_dir() and not any(s.chroma_path.iterdir())
+        return FakePipeline(s, CANNED)
+
+    assert runner.main(parse("--questions", str(gold_file), "--ablations", "--fresh-index", "--out",
+                             str(gold_file.parent / "records")), pipeline_for) == 0
+    assert len({s.chroma_path for s in received}) == 1 and "cchc-eval-index-" in str(received[0].chroma_path)
+    assert not received[0].chroma_path.exists()  # removed after the run
+    assert sorted(p.name for p in (gold_file.parent / "records").iterdir()) == [
+        "bm25-only.jsonl", "dense-only.jsonl", "hybrid+metadata.jsonl", "hybrid.jsonl"]
 
 
 def test_ablations_refuse_a_single_configuration(gold_file):
