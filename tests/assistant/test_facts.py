@@ -83,7 +83,6 @@ def test_a_figure_next_to_a_date_is_still_found() -> None:
     assert figure_texts(clause) == ["tối thiểu 20%"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: 'từ 2021 đến 2025' reads the year 2021 as a figure with comparator 'từ'")
 def test_a_year_range_is_not_a_figure() -> None:
     assert facts.figures("thực hiện từ 2021 đến 2025") == []
 

@@ -82,11 +82,6 @@ def test_the_ordinary_word_hoa_binh_peace_is_not_a_province() -> None:
     assert u("tỉnh Hòa Bình đặt mục tiêu gì?").unknown_provinces == ("Hòa Bình",)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a province typed without diacritics inside an otherwise accented question is not found "
-    "(understand() matches accent-insensitively only when the whole question has no diacritics)",
-)
 @pytest.mark.parametrize(
     "question, known, unknown",
     [
