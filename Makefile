@@ -34,7 +34,8 @@ test: index browser  ## the whole test suite, including real-model, Chroma-serve
 eval: index  ## ablations + report in eval/reports/latest.md
 	$(PY) -m eval.run --ablations
 
-bench: index  ## speed and memory figures (see README "Performance")
+bench: index  ## speed and memory figures (see README "Performance"); `make llm` first to include LLM mode
+	$(PY) bench/bench_answer.py
 	$(PY) bench/bench_ingest.py
 
 llm: setup  ## optional: build llama-cpp-python and assemble the local GGUF model

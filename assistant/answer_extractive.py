@@ -438,26 +438,22 @@ class ExtractiveAnswerer:
                       citations=tuple(citations), language=query.language)
 
     def _abstain(self, query: Query, passages: list[ScoredChunk], reason: str) -> Answer:
-        known = ", ".join(sorted(self.view.provinces))
-        if query.language == "en":
-            if reason == "province":
-                text = (f"The documents don't cover {', '.join(query.unknown_provinces)}. "
-                        f"Provinces in the collection: {known}.")
-            elif reason == "year":
-                text = f"The documents don't state this for {', '.join(map(str, query.years))}."
-            else:
-                text = "The documents don't say this."
-        else:
-            if reason == "province":
-                text = (f"Kho tài liệu không có văn bản nào của tỉnh {', '.join(query.unknown_provinces)}. "
-                        f"Các tỉnh hiện có: {known}.")
-            elif reason == "year":
-                text = f"Các tài liệu không nêu nội dung này cho năm {', '.join(map(str, query.years))}."
-            else:
-                text = "Các tài liệu hiện có không nêu thông tin này."
+        text = _ABSTAIN_TEXT[(query.language, reason)].format(
+            unknown=", ".join(query.unknown_provinces), known=", ".join(sorted(self.view.provinces)),
+            years=", ".join(map(str, query.years)))
         related = () if reason == "province" else self.related(passages)
         return Answer(question=query.text, text=text, abstained=True, mode="extractive", related=related,
                       language=query.language)
+
+
+_ABSTAIN_TEXT = {
+    ("en", "province"): "The documents don't cover {unknown}. Provinces in the collection: {known}.",
+    ("en", "year"): "The documents don't state this for {years}.",
+    ("en", "nothing"): "The documents don't say this.",
+    ("vi", "province"): "Kho tài liệu không có văn bản nào của tỉnh {unknown}. Các tỉnh hiện có: {known}.",
+    ("vi", "year"): "Các tài liệu không nêu nội dung này cho năm {years}.",
+    ("vi", "nothing"): "Các tài liệu hiện có không nêu thông tin này.",
+}
 
 
 def _citation(n: int, chunk: Chunk, start: int, end: int, quote: str) -> Citation:

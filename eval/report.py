@@ -208,8 +208,9 @@ def other_failures(runs: Sequence["EvalRun"], detailed: "EvalRun | None") -> lis
         if run is detailed or not run.graded:
             continue
         ids = [item["id"] for item, *_ in failures(run)]
+        asked = {item["id"] for item in run.items}  # a sample row is compared on its own questions only
         extra = [i for i in ids if i not in detail_ids]
-        fixed = sorted(detail_ids - set(ids))
+        fixed = sorted((detail_ids & asked) - set(ids))
         lines.append(f"- **{run.config}** ({len(ids)}): {', '.join(ids) or 'none'}"
                      + (f"  \n  failing here but not in {detailed.config}: {', '.join(extra) or 'none'}; "
                         f"passing here but failing in {detailed.config}: {', '.join(fixed) or 'none'}" if detailed else ""))
@@ -269,7 +270,7 @@ def render_markdown(runs: Sequence["EvalRun"], skipped: Sequence[str], command: 
     env = machine()
     lines += ["", "## Environment", ""]
     lines += _table(["", ""], [
-        ("Index", notes[0] if notes else "not recorded"),
+        ("Index", notes[0] if notes else "not recorded"),  # which index answered: a result depends on it
         ("Date", now.isoformat(timespec="seconds")),
         ("Git commit", git_commit()),
         ("Python", env["python"]),
@@ -318,10 +319,12 @@ def write_chart(runs: Sequence["EvalRun"], path: Path) -> bool:
         for bar, value in zip(bars, values):
             ax.annotate("n/a" if value is None else f"{value:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
-    ax.set_xticks(range(len(graded)), [r.config for r in graded])
+    full = max(r.summary["n"] for r in graded)
+    ax.set_xticks(range(len(graded)), [r.config if r.summary["n"] == full else f"{r.config}\n{r.summary['n']} questions"
+                                       for r in graded])
     ax.set_ylim(0, 1.12)
     ax.set_ylabel("score")
-    ax.set_title(f"CCHC assistant, {graded[0].summary['n']} gold questions")
+    ax.set_title(f"CCHC assistant, {full} gold questions")
     ax.legend(loc="upper center", ncols=len(CHART_METRICS), fontsize=8, bbox_to_anchor=(0.5, -0.1), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

@@ -435,9 +435,8 @@ def index_notes(pipeline, check_gold: bool, fresh: bool = False) -> list[str]:
     elif settings.chroma_host:
         where = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
     else:
-        where = _rel(settings.chroma_path)
-    notes = [f"Index {where}, collection {settings.collection}: {len(view.versions)} documents, "
-             f"{len(view.chunks)} chunks."]
+        where = f"Chroma store {_rel(settings.chroma_path)}"
+    notes = [f"{where}, collection {settings.collection}: {len(view.versions)} documents, {len(view.chunks)} chunks"]
     if check_gold:
         notes += gold_index_problems(view.versions, settings.max_file_bytes)
     return notes

@@ -119,6 +119,13 @@ CANNED = {
 }
 
 
+@pytest.fixture(autouse=True)
+def keep_repository_outputs(tmp_path: Path, monkeypatch):
+    """A test that forgets --report or --out must not overwrite eval/reports/latest.* or build/eval/."""
+    monkeypatch.setattr(runner, "DEFAULT_REPORT_DIR", tmp_path / "default-reports")
+    monkeypatch.setattr(runner, "DEFAULT_RECORDS_DIR", tmp_path / "default-records")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(llm_gguf_path=tmp_path / "absent.gguf", llm_base_url="")
@@ -301,6 +308,10 @@ def test_llm_configuration_on_a_sample_comes_with_the_default_configuration_on_t
     assert [i["id"] for i in sample.items] == [i["id"] for i in llm.items] == ["g1", "g5"]
     assert sample.summary["answer_accuracy"] == pytest.approx(0.5) and sample.settings.mode == "extractive"
     assert llm.records[0]["mode"] == "llm"
+    md = render_markdown(runs, skipped, "make eval", Path("eval/gold.jsonl"), chart=None)
+    line = next(line for line in md.splitlines() if line.startswith("- **llm** ("))
+    assert line.startswith("- **llm** (1): g5")  # g2 and g3 fail in hybrid+metadata but were not asked here
+    assert md.splitlines()[md.splitlines().index(line) + 1].endswith("passing here but failing in hybrid+metadata: none")
 
 
 # --- thresholds --------------------------------------------------------------------------------------
@@ -400,7 +411,7 @@ def test_main_reports_an_index_that_is_not_the_gold_corpus(gold_file, settings, 
     assert "WARNING: the index lacks 000_26a92794eaf00280.txt" in err
     md = (tmp_path / "r" / "latest.md").read_text("utf-8")
     assert "**WARNING: the index lacks 000_26a92794eaf00280.txt" in md
-    assert "| Index | Index build/chroma, collection cchc: 2 documents, 2 chunks. |" in md
+    assert "| Index | Chroma store build/chroma, collection cchc: 2 documents, 2 chunks |" in md
 
 
 def test_gold_index_problems_compare_versions_with_a_fresh_ingest_of_data_corpus():
@@ -432,7 +443,9 @@ def test_fresh_index_points_every_configuration_at_an_empty_temporary_folder(gol
         return FakePipeline(s, CANNED)
 
     assert runner.main(parse("--questions", str(gold_file), "--ablations", "--fresh-index", "--out",
-                             str(gold_file.parent / "records")), pipeline_for) == 0
+                             str(gold_file.parent / "records"), "--report", str(gold_file.parent / "r")),
+                       pipeline_for) == 0
+    assert (gold_file.parent / "r" / "latest.md").is_file()
     assert len({s.chroma_path for s in received}) == 1 and "cchc-eval-index-" in str(received[0].chroma_path)
     assert not received[0].chroma_path.exists()  # removed after the run
     assert sorted(p.name for p in (gold_file.parent / "records").iterdir()) == [
