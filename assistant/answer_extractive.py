@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from assistant import facts
+from assistant.asked import Ask, AskedFor, ask_of
 from assistant.types import Answer, Citation, Query, ScoredChunk
 from ingest.document import Chunk
 from ingest.textnorm import expand_abbreviations, fold, has_diacritics, plain
@@ -22,13 +23,13 @@ from assistant.retrieve import CorpusView
 _FILLER = set(
     "bao nhieu phan tram gi nao la co khong duoc dat ra cua thi sao con vay nhu the ai khi bao gio may "
     "hay cho biet xin hoi toi muon biet ve theo tai trong voi va cac nhung mot nay do ha a nhe oi o dau "
-    "nam tinh so den vao lau muc tieu chi cam ket phan dau yeu cau se lam gi ong ay ba no do moi".split()
+    "nam tinh so den vao lau muc tieu chi cam ket phan dau yeu cau se lam gi ong ay ba no do moi ngoai xep".split()
 )
 # Phrases that frame a question ("đặt mục tiêu … bao nhiêu phần trăm") rather than name its subject.
 _FILLER_PHRASES = re.compile(
     r"\b(dat muc tieu|dat chi tieu|muc tieu|chi tieu|cam ket|phan dau|bao nhieu phan tram|bao nhieu|phan tram|"
     r"nhu the nao|the nao|la gi|cho hoi|xin hoi|cho biet|co phai|hay khong|duoc khong|co khong|thi sao|"
-    r"con gi|gom nhung|nhung gi)\b"
+    r"con gi|gom nhung|nhung gi|xep thu|xep hang|dung thu|vi tri thu|o vi tri)\b"
 )
 # English words that frame a question ("what share", "the target") rather than name its subject: they help
 # keyword search but a passage need not contain them.
@@ -47,55 +48,10 @@ class _Term:
     alternatives: tuple[tuple[str, ...], ...]
     weight: float
     accented: bool = False  # compare with diacritics: "phở" is not "phố"
-_DOC_LEVEL = re.compile(r"\b(ban hanh|ky|issued|signed|signer|signatory|hieu luc|effective|so hieu|ky hieu|"
+_DOC_LEVEL = re.compile(r"\b(ban hanh|ky|issued|sign|signed|signer|signatory|hieu luc|effective|so hieu|ky hieu|"
                         r"number|(?<!co )so may|so bao nhieu|adopted|promulgated)\b")
 _ASKS_PERIOD = re.compile(r"\b(giai doan nao|thoi ky nao|what period|which period|time frame|timeframe)\b")
 _CROSS = re.compile(r"\b(tinh nao|nhung tinh|cac tinh|which provinces?|what provinces?|dia phuong nao)\b")
-
-
-class AskedFor:
-    NUMBER = "number"
-    DATE = "date"
-    DOC_NUMBER = "doc_number"
-    PERSON = "person"
-    TEXT = "text"
-
-
-def asked_for(query: Query) -> str:
-    q = plain(query.text if not query.inherited else f"{query.keywords_vi} {query.text}")
-    if re.search(r"\b(ai ky|nguoi ky|who signed|signer|signatory|ky boi|signed by|ai la nguoi ky)\b", q):
-        return AskedFor.PERSON
-    if re.search(r"\b(ngay nao|khi nao|bao gio|ngay ban hanh|when|what date|which date|thoi gian ban hanh)\b", q):
-        return AskedFor.DATE
-    if re.search(r"\b(nghi quyet|nghi dinh|van ban|cong van|quyet dinh|chi thi|ke hoach|thong tu) (nao|so may)\b|"
-                 r"\b(which|what) (resolution|decree|document|directive|decision|official letter)s?\b", q):
-        return AskedFor.DOC_NUMBER
-    if re.search(r"\b(so hieu|(?<!co )so may|so bao nhieu|document number|what number|ky hieu|so van ban|so nghi quyet|so ke hoach|so quyet dinh)\b", q):
-        return AskedFor.DOC_NUMBER
-    if re.search(r"\b(bao nhieu|may|ty le|phan tram|how much|how many|what percentage|what percent|what share|"
-                 r"target|chi tieu|muc tieu|percent|rate|cat giam|toi thieu|toi da|dat|bao lau|how long|"
-                 r"what share|what proportion|how often)\b", q):
-        return AskedFor.NUMBER
-    if query.years and not re.search(r"\b(nhung|gom|liet ke|ke ten|list|which|what are)\b", q):
-        return AskedFor.NUMBER  # "Quảng Bình mức độ hài lòng năm 2030?": a year's figure
-    return AskedFor.TEXT
-
-
-_ASKED_UNIT = (
-    ("money", re.compile(r"\b(bao nhieu tien|het bao nhieu tien|kinh phi|ty dong|trieu dong|nghin dong|"
-                         r"how much money|budget|funding|vnd)\b")),
-    ("percent", re.compile(r"\b(phan tram|ty le|percent|percentage|what share|what proportion)\b")),
-    ("time", re.compile(r"\b(bao lau|may phut|bao nhieu phut|how long|how many minutes|minutes)\b")),
-)
-
-
-def asked_unit(query: Query) -> str | None:
-    """The kind of quantity asked for, when the question says: a percentage is no answer to "how much money"."""
-    q = plain(query.text if not query.inherited else f"{query.keywords_vi} {query.text}")
-    for kind, pattern in _ASKED_UNIT:
-        if pattern.search(q):
-            return kind
-    return None
 
 
 @dataclass(frozen=True)
@@ -131,23 +87,22 @@ class ExtractiveAnswerer:
             return self._abstain(query, passages, reason="province")
         if not passages:
             return self._abstain(query, passages, reason="nothing")
-        want = asked_for(query)
-        document_fact = self._document_fact(query, want, passages)
+        ask = ask_of(query)
+        document_fact = self._document_fact(query, ask.want, passages)
         if document_fact is not None:
             return document_fact
-        clauses = self._clauses(query, passages, want)
-        unit = asked_unit(query)
+        clauses = self._clauses(query, passages, ask)
         supported = [c for c in clauses if c.coverage >= self.settings.min_coverage and c.year_ok
-                     and self._has(want, c.text, unit)]
+                     and _has(ask, c.text)]
         if not supported:
             year_missing = query.years and any(c.coverage >= self.settings.min_coverage for c in clauses)
             return self._abstain(query, passages, reason="year" if year_missing else "nothing")
         if (_CROSS.search(plain(query.text)) and not query.provinces) or len(query.provinces) > 1:
-            return self._cross_answer(query, supported, want)
+            return self._cross_answer(query, supported, ask)
         best = max(supported, key=lambda c: c.score)
-        lead = self._lead(query, want, best)
+        lead = self._lead(query, ask, best)
         citation = self._cite(1, best)
-        return Answer(question=query.text, text=self._compose(query, best, lead, citation), abstained=False,
+        return Answer(question=query.text, text=self._compose(query, best, lead, citation, ask), abstained=False,
                       mode="extractive", citations=(citation,), language=query.language)
 
     def _document_fact(self, query: Query, want: str, passages: list[ScoredChunk]) -> Answer | None:
@@ -155,7 +110,8 @@ class ExtractiveAnswerer:
         from the extracted metadata, cited at the place in the text where the value is written."""
         q = plain(query.text)
         period = bool(_ASKS_PERIOD.search(q))
-        if not (period or (want in (AskedFor.DATE, AskedFor.PERSON, AskedFor.DOC_NUMBER) and _DOC_LEVEL.search(q))):
+        document_level = (AskedFor.DATE, AskedFor.PERSON, AskedFor.POSITION, AskedFor.DOC_NUMBER)
+        if not (period or (want in document_level and _DOC_LEVEL.search(q))):
             return None
         record = self._target_document(query, passages)
         if record is None:
@@ -169,6 +125,8 @@ class ExtractiveAnswerer:
             value, pattern = m.issue_date, m.issue_date and _date_pattern(m.issue_date)
         elif want == AskedFor.PERSON:
             value, pattern = m.signer, m.signer and re.escape(m.signer)
+        elif want == AskedFor.POSITION:
+            value, pattern = m.signer_title, m.signer_title and re.escape(m.signer_title)
         else:
             value, pattern = m.number, m.number and re.escape(m.number)
         if not value:
@@ -208,15 +166,15 @@ class ExtractiveAnswerer:
         return tuple(self._chunk_citation(i + 1, p.chunk) for i, p in enumerate(passages[:n]))
 
     # --- candidate clauses -----------------------------------------------------------------------
-    def _clauses(self, query: Query, passages: list[ScoredChunk], want: str) -> list[_Clause]:
+    def _clauses(self, query: Query, passages: list[ScoredChunk], ask: Ask) -> list[_Clause]:
         terms = self._query_terms(query)
-        unit = asked_unit(query)
+        # a list or an explanation: keep the whole sentence ("Nghị định số 130/…, số 117/… và số 16/…")
+        sentences_only = ask.want in (AskedFor.TEXT, AskedFor.FREQUENCY) or ask.is_list
         out = []
         for rank, scored in enumerate(passages):
             chunk = scored.chunk
             doc = self.view.documents.get(chunk.source)
             full = doc.text if doc and doc.text else None
-            sentences_only = want == AskedFor.TEXT  # a list or an explanation: keep the whole sentence
             for start, end in _split_clauses(chunk, self.settings.max_clause_words, sentences_only):
                 text = chunk.text[start - chunk.start : end - chunk.start]
                 m = chunk.metadata
@@ -226,7 +184,7 @@ class ExtractiveAnswerer:
                 prefix = _paragraph_prefix(full, start) if full else chunk.text[: start - chunk.start]
                 ctx_year = facts.context_year(prefix, chunk.heading_path)
                 year_ok = _year_ok(query, text, ctx_year, chunk.metadata.period)
-                score = coverage + 0.15 / (rank + 1) + 0.3 * self._has(want, text, unit) + 0.2 * year_ok
+                score = coverage + 0.15 / (rank + 1) + 0.3 * _has(ask, text) + 0.2 * year_ok
                 out.append(_Clause(chunk, rank, start, end, text, coverage, score, year_ok, ctx_year))
         return out
 
@@ -257,6 +215,11 @@ class ExtractiveAnswerer:
                     terms.setdefault(surface, _Term((surface,), self._idf(syllables[0]), accented))
                     continue
                 attested = self._attested(syllables)
+                if not attested and len(syllables) > 2:
+                    # pyvi joins phrases too ("công_khai_thông_tin"): the words it is made of are the terms
+                    for part in self._word_terms(" ".join(spaced.split()[:2])) + self._word_terms(" ".join(spaced.split()[2:])):
+                        terms.setdefault(part.alternatives[0], part)
+                    continue
                 weight = max(self._idf(f"{a}_{b}") for a, b in zip(syllables, syllables[1:]))
                 terms.setdefault(surface, _Term((surface,), weight if attested else self._idf("\u0000"), accented))
         return list(terms.values())
@@ -342,24 +305,13 @@ class ExtractiveAnswerer:
                 return below
         return coverage
 
-    @staticmethod
-    def _has(want: str, text: str, unit: str | None = None) -> bool:
-        if want == AskedFor.NUMBER:
-            return bool(_figures_of(text, unit))
-        if want == AskedFor.DATE:
-            return bool(facts.dates(text))
-        if want == AskedFor.DOC_NUMBER:
-            return bool(facts.doc_numbers(text))
-        if want == AskedFor.PERSON:
-            return bool(facts.names(text))
-        return True
-
     # --- the key fact ----------------------------------------------------------------------------
-    def _lead(self, query: Query, want: str, clause: _Clause) -> str:
+    def _lead(self, query: Query, ask: Ask, clause: _Clause) -> str:
         text = clause.text
         anchor = self._anchor(query, text)
+        want = ask.want
         if want == AskedFor.NUMBER:
-            figs = _figures_of(text, asked_unit(query)) or facts.figures(text)
+            figs = _figures_of(text, ask) or facts.figures(text)
             if query.years:
                 dated = [f for f in figs if f.year in query.years]
                 if len({f.year for f in dated}) > 1:
@@ -369,13 +321,14 @@ class ExtractiveAnswerer:
                 return "; ".join(f"{f.text} ({f.year})" for f in figs if f.year)
             best = min(figs, key=lambda f: abs(f.start - anchor))
             return best.text
-        spans = {AskedFor.DATE: facts.dates, AskedFor.DOC_NUMBER: facts.doc_numbers,
-                 AskedFor.PERSON: facts.names}.get(want)
+        spans = _SPANS.get(want)
         if spans:
             found = spans(text)
             if want == AskedFor.DOC_NUMBER:
                 known = {_norm(n) for n in (*query.doc_numbers, clause.chunk.metadata.number or "")}
                 found = [(s, e) for s, e in found if _norm(text[s:e]) not in known] or found
+            if found and ask.is_list and want == AskedFor.DOC_NUMBER:
+                return "; ".join(dict.fromkeys(text[s:e] for s, e in found))
             if found:
                 s, e = min(found, key=lambda se: abs(se[0] - anchor))
                 return text[s:e]
@@ -401,11 +354,13 @@ class ExtractiveAnswerer:
     def _chunk_citation(self, n: int, chunk: Chunk) -> Citation:
         return _citation(n, chunk, chunk.start, chunk.end, chunk.text)
 
-    def _compose(self, query: Query, clause: _Clause, lead: str, citation: Citation) -> str:
+    def _compose(self, query: Query, clause: _Clause, lead: str, citation: Citation, ask: Ask) -> str:
         m = clause.chunk.metadata
         year = next((y for y in query.years), None) or _clause_year(clause)
         doc = m.label() or clause.chunk.source
-        quote = _shorten(clause.text, lead) if lead else _shorten(clause.text, "", max_words=90)
+        # a list is the answer itself: quoted whole (up to a sentence's limit), not cut around one item
+        words = 2 * self.settings.max_clause_words if ask.is_list else (45 if lead else 90)
+        quote = _shorten(clause.text, lead, max_words=words)
         if query.language == "en":
             head = _english_lead(lead)
             where = ", ".join(x for x in (m.province, f"by {year}" if year else "") if x)
@@ -417,22 +372,28 @@ class ExtractiveAnswerer:
         first = f"{lead[:1].upper()}{lead[1:]}{place} [{citation.n}]." if lead else f"Theo {doc} [{citation.n}]:"
         return f"{first}\nNguồn: {doc}: “{quote}” [{citation.n}]"
 
-    def _cross_answer(self, query: Query, supported: list[_Clause], want: str) -> Answer:
+    def _cross_answer(self, query: Query, supported: list[_Clause], ask: Ask) -> Answer:
         best_per_province: dict[str, _Clause] = {}
         for c in sorted(supported, key=lambda c: -c.score):
             province = c.chunk.metadata.province or c.chunk.source
             best_per_province.setdefault(province, c)
         top = max(c.score for c in best_per_province.values())
-        chosen = [c for c in best_per_province.values() if c.score >= top - 0.35]
+        # provinces the question names each get their best clause; otherwise only the close contenders
+        chosen = [c for p, c in best_per_province.items() if p in query.provinces or
+                  (not query.provinces and c.score >= top - 0.35)]
         lines, citations = [], []
         for n, clause in enumerate(chosen, start=1):
             citation = self._cite(n, clause)
             citations.append(citation)
-            lead = self._lead(query, want, clause)
+            lead = self._lead(query, ask, clause)
             doc = clause.chunk.metadata.label() or clause.chunk.source
             label = clause.chunk.metadata.province or doc
             lines.append(f"- {label}: {(_english_lead(lead) if query.language == 'en' else lead) or ''} — {doc}: "
                          f"“{_shorten(clause.text, lead)}” [{n}]")
+        for province in query.provinces:  # a named province with no supporting clause is said to have none
+            if province not in best_per_province:
+                lines.append(f"- {province}: " + ("no passage found that states this." if query.language == "en"
+                                                  else "không tìm thấy đoạn văn nêu rõ nội dung này."))
         head = "Provinces whose documents say so:" if query.language == "en" else "Các tỉnh có nội dung này:"
         return Answer(question=query.text, text="\n".join([head, *lines]), abstained=False, mode="extractive",
                       citations=tuple(citations), language=query.language)
@@ -498,9 +459,27 @@ def _cut_long(text: str, start: int, end: int, max_words: int) -> list[tuple[int
     return out
 
 
-def _figures_of(text: str, unit: str | None) -> list[facts.Figure]:
+_SPANS = {AskedFor.DATE: facts.dates, AskedFor.DOC_NUMBER: facts.doc_numbers, AskedFor.PERSON: facts.names,
+          AskedFor.FREQUENCY: facts.frequencies}
+
+
+def _has(ask: Ask, text: str) -> bool:
+    """Whether the clause holds a fact of the asked kind at all."""
+    if ask.want == AskedFor.NUMBER:
+        return bool(_figures_of(text, ask))
+    spans = _SPANS.get(ask.want)
+    return bool(spans(text)) if spans else True
+
+
+def _figures_of(text: str, ask: Ask) -> list[facts.Figure]:
+    """The figures of the asked unit; for "mấy cấp", also the bare counts of that noun ("3 cấp")."""
     found = facts.figures(text)
-    return [f for f in found if facts.unit_kind(f.unit) == unit] if unit else found
+    found = [f for f in found if facts.unit_kind(f.unit) == ask.unit] if ask.unit else found
+    if ask.noun:
+        counted = facts.counts(text, ask.noun)
+        starts = {f.start for f in counted}
+        found = [f for f in found if f.unit.lower() == ask.noun and f.start not in starts] + counted or found
+    return sorted(found, key=lambda f: f.start)
 
 
 def _norm(number: str) -> str:
@@ -549,9 +528,15 @@ def _shorten(text: str, lead: str, max_words: int = 45) -> str:
     return ("… " if lo else "") + " ".join(words[lo:hi]) + (" …" if hi < len(words) else "")
 
 
+_FREQUENCY_EN = {"năm": "annually", "quý": "quarterly", "tháng": "monthly", "tuần": "weekly", "ngày": "daily"}
+
+
 def _english_lead(lead: str) -> str:
     if not lead:
         return ""
+    every = re.search(r"(?:hàng|hằng|mỗi)\s+(năm|quý|tháng|tuần|ngày)$", lead.lower())
+    if every:  # "định kỳ hàng năm"
+        return f"{_FREQUENCY_EN[every.group(1)].capitalize()} ({lead})"
     if "; " in lead:  # "tối thiểu đạt 50% (2025); đạt 55% (2030)"
         return "; ".join(_english_lead(part).split(" (")[0] + " (" + part.split(" (")[-1] for part in lead.split("; "))
     low = lead.lower()

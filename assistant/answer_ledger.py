@@ -16,7 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from assistant import facts
-from assistant.answer_extractive import AskedFor, asked_for, asked_unit
+from assistant.asked import AskedFor, asked_for, asked_unit
 from assistant.ledger import Ledger, format_target, topic_of_question, without_provinces
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Citation, Query

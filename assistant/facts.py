@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.textnorm import plain
+from ingest.textnorm import fold, plain
 
 COMPARATORS_VI = ("tối thiểu", "ít nhất", "trên", "khoảng", "tối đa", "dưới", "đạt", "từ")
 COMPARATORS_EN = {"tối thiểu": "at least", "ít nhất": "at least", "trên": "over", "khoảng": "about",
@@ -45,7 +45,7 @@ _RANK = re.compile(r"(?:vị trí|xếp thứ|đứng thứ|hạng|tốp|top|nh�
 
 
 UNIT_KINDS = {"%": "percent", "tỷ đồng": "money", "triệu đồng": "money", "nghìn đồng": "money", "đồng": "money",
-              "phút": "time", "giờ": "time", "ngày": "time", "ngày làm việc": "time"}
+              "phút": "time", "giờ": "time", "ngày": "time", "ngày làm việc": "time", "thứ hạng": "rank"}
 
 
 def unit_kind(unit: str) -> str:
@@ -97,6 +97,28 @@ def _is_part_of_date_or_number(clause: str, m: re.Match[str]) -> bool:
     return bool(_DATE.search(around) and "/" in clause[m.start() : number_end + 1]) or (
         clause[number_end : number_end + 1] == "/"
     )
+
+
+_NUMBER_WORDS = r"\d{1,4}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|mười một|mười hai"
+
+
+def counts(clause: str, noun: str) -> list[Figure]:
+    """Bare counts of a noun the question names: "giữa 3 cấp chính quyền" for "mấy cấp" (``noun`` folded)."""
+    pattern = re.compile(rf"(?<![\w/.,])(?P<num>{_NUMBER_WORDS})\s+{re.escape(noun)}(?!\w)", re.IGNORECASE)
+    folded = fold(clause)
+    folded = folded if len(folded) == len(clause) else clause.lower()  # offsets must carry over
+    return [Figure(m.start(), m.end(), clause[m.start() : m.end()], "", m.group("num"), noun)
+            for m in pattern.finditer(folded)]
+
+
+_FREQUENCY = re.compile(r"(?<!\w)(?:định kỳ\s+)?(?:hàng|hằng|mỗi)\s+(?:năm|quý|tháng|tuần|ngày)(?!\w)|"
+                        r"(?<!\w)định kỳ(?:\s+\d+\s+tháng)?(?!\w)|(?<!\w)\d+\s+tháng\s+(?:một|1)\s+lần(?!\w)",
+                        re.IGNORECASE)
+
+
+def frequencies(clause: str) -> list[tuple[int, int]]:
+    """How often something is done: "định kỳ hàng năm", "hằng quý", "6 tháng một lần"."""
+    return [(m.start(), m.end()) for m in _FREQUENCY.finditer(clause)]
 
 
 def dates(clause: str) -> list[tuple[int, int]]:

@@ -88,6 +88,10 @@ class HybridSearch:
             wanted = {_norm_number(n) for n in query.doc_numbers}
             numbered = {s for s in sources if _norm_number(self.view.documents[s].metadata.number or "") in wanted}
             sources = numbered or sources
+        elif query.doc_types and query.provinces:
+            # "Lai Châu's directive on PCI": that province's documents of that type, when it has any
+            typed = {s for s in sources if self.view.documents[s].metadata.doc_type in query.doc_types}
+            sources = typed or sources
         return sources
 
     def search(self, query: Query, k: int | None = None, restrict: set[str] | None = None) -> list[ScoredChunk]:

@@ -32,6 +32,18 @@ _FOLLOWUP = re.compile(
     r"^(con|the con|vay con|vay|con voi|and|and what about|what about|how about|and for|same for)\b|"
     r"(thi sao|the nao|thi the nao|nhu the nao|thi sao a|ra sao)\s*\??\s*$"
 )
+# Words that point back to what the previous turn was about: "nghị quyết đó", "ông ấy", "that plan", "he".
+# Matched on the folded text (with diacritics): accent-less "do"/"nay" are too common to mean "that"/"this".
+_ANAPHORA_VI = re.compile(
+    r"(?<!\w)(?:(?:nghị quyết|chỉ thị|kế hoạch|quyết định|văn bản|tài liệu|đề án|chương trình|nội dung|"
+    r"mục tiêu|chỉ tiêu|nhiệm vụ|giải pháp|tỉnh|ông|bà|người|các|những|cơ quan|đơn vị)"
+    r"(?:\s+\w+){0,2}?\s+(?:đó|này|ấy|nói trên|vừa nêu))(?!\w)"
+)
+_ANAPHORA_PLAIN = re.compile(r"\b(ong ay|ba ay|van ban do|van ban nay|nghi quyet do|chi thi do|ke hoach do)\b")
+_ANAPHORA_EN = re.compile(
+    r"\b(?:that|this|the same|those|these) (?:resolution|directive|plan|decision|document|province|target|"
+    r"programme|program|one|list)s?\b|^(?:and |so |then )?(?:he|she|it|they|who signed it)\b|\b(?:him|her|it)\s*\??$"
+)
 _YEAR = re.compile(r"(?<![\d/.,])((?:19|20)\d{2})(?![\d/])")
 _PERIOD = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}")
 _DOC_NUMBER = re.compile(r"(?<![\w/])(\d{1,5}(?:/\d{4})?(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ]*){1,3})(?!\w)")
@@ -66,7 +78,7 @@ def glossary_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
 # English words that frame a question ("what share", "the target") rather than name its subject: a passage
 # need not contain them, so they are not carried as terms.
 EN_FRAMING = {"share", "percentage", "percent", "rate", "target", "targets", "goal", "goals", "objectives",
-              "at least", "minimum", "maximum", "number", "by 2025", "by 2030"}
+              "at least", "minimum", "maximum", "number", "by 2025", "by 2030", "ranking", "rank", "ranked"}
 
 
 def translate_terms(text: str) -> str:
@@ -79,11 +91,12 @@ def detect_language(text: str, default: str = "vi") -> str:
     """'vi' or 'en'. Province names say nothing about the language ("and Quảng Bình?" is English)."""
     for m in reversed(find_provinces(text, accent_insensitive=True)):
         text = text[: m.start] + " " + text[m.end :]
-    if has_diacritics(text):
-        return "vi"
-    tokens = re.findall(r"[a-z]+", text.lower())
+    tokens = re.findall(r"\w+", text.lower())
+    accented = sum(has_diacritics(t) for t in tokens)
     en = sum(t in _EN_WORDS for t in tokens)
-    vi = sum(t in _VI_PLAIN_WORDS for t in tokens)
+    if accented and not (en >= 3 and en > 2 * accented):
+        return "vi"  # an English question may quote a Vietnamese term ("the Tỉnh ủy"), nothing more
+    vi = sum(t in _VI_PLAIN_WORDS for t in tokens) + accented
     if en == vi:
         return default
     return "en" if en > vi else "vi"
@@ -161,8 +174,15 @@ def _content_words(query: Query) -> list[str]:
 
 
 def is_followup(question: str, query: Query) -> bool:
-    cue = bool(_FOLLOWUP.search(plain(question).strip()))
+    cue = bool(_FOLLOWUP.search(plain(question).strip())) or refers_back(question)
     return cue or len(_content_words(query)) <= 1
+
+
+def refers_back(question: str) -> bool:
+    """Whether the question points at something said before ("nghị quyết đó", "ông ấy", "that plan")."""
+    if has_diacritics(question):
+        return bool(_ANAPHORA_VI.search(fold(question)))
+    return bool(_ANAPHORA_PLAIN.search(plain(question)) or _ANAPHORA_EN.search(question.lower().strip()))
 
 
 def _inherit(query: Query, previous: Query) -> Query:

@@ -63,6 +63,7 @@ class DocumentMetadata:
     issue_date: str | None = None  # ISO yyyy-mm-dd
     period: str | None = None  # e.g. "2021-2025", "2021-2030"
     signer: str | None = None
+    signer_title: str | None = None  # the position above the signature, as written: "PHÓ BÍ THƯ"
     title: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:

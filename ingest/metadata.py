@@ -69,6 +69,7 @@ class MetadataExtractor:
             issue_date=_issue_date(text, head, number),
             period=_period(title, head),
             signer=_signer(doc),
+            signer_title=_signer_title(doc),
             title=title,
         )
 
@@ -228,5 +229,24 @@ def _signer(doc: CleanDocument) -> str | None:
         if plain(line).strip("() ") in ("da ky", "ky", "da ky va dong dau"):
             for candidate in lines[i + 1 : i + 3]:
                 if _NAME.match(candidate):
+                    return candidate
+    return None
+
+
+_SIGNED = ("da ky", "ky", "da ky va dong dau")
+# "T/M BAN THƯỜNG VỤ", "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH": on behalf of the body, not a position
+_ON_BEHALF = re.compile(r"^(?:t/m|tm\.?|kt\.?|q\.?|tuq\.?|ttl\.?)\s", re.IGNORECASE)
+
+
+def _signer_title(doc: CleanDocument) -> str | None:
+    """The signer's position in a signature block: the capitalised line just above "(Đã ký)" or the name
+    ("PHÓ BÍ THƯ" under "T/M BAN THƯỜNG VỤ"); lines that sign on behalf of a body are passed over."""
+    text = doc.source.text
+    lines = [text[s.start : s.end].strip() for s in doc.body]
+    for i, line in enumerate(lines):
+        if plain(line).strip("() ") in _SIGNED or _NAME.match(line):
+            above = [x for x in lines[max(0, i - 3) : i] if x and plain(x).strip("() ") not in _SIGNED]
+            for candidate in reversed(above):
+                if candidate.isupper() and 1 <= len(candidate.split()) <= 6 and not _ON_BEHALF.match(candidate):
                     return candidate
     return None

@@ -28,7 +28,7 @@ ProgressCallback = Callable[[int, int, str], None]  # (done, total, current file
 
 # Bump when cleaning, metadata, chunking, keyword analysis or commitment extraction change: every document is
 # then re-ingested, because its stored version (content hash + recipe) no longer matches.
-RECIPE = "6"
+RECIPE = "7"
 
 
 def document_version(doc: SourceDocument) -> str:

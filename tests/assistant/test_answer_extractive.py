@@ -15,6 +15,7 @@ import pytest
 from assistant.types import Answer
 from tests.assistant.conftest import (
     DIEN_BIEN_RESOLUTION,
+    LAI_CHAU_DIRECTIVE,
     LAI_CHAU_PLAN,
     QUANG_BINH_PLAN,
     SON_LA_RESOLUTION,
@@ -228,3 +229,47 @@ def test_an_off_topic_question_abstains(ask, question: str) -> None:
 def test_an_unaccented_unknown_province_in_an_accented_question_abstains(ask) -> None:
     answer = ask("Ha Giang cắt giảm chi phí tuân thủ bao nhiêu phần trăm?")
     assert answer.abstained and answer.citations == ()
+
+
+def test_a_named_province_without_a_supporting_clause_is_said_to_have_none(tiny_pipeline) -> None:
+    answer = tiny_pipeline.answer("Lai Châu và Sơn La cắt giảm chi phí tuân thủ bao nhiêu phần trăm?")
+    assert not answer.abstained
+    assert "20%" in answer.text and [c.source for c in answer.citations] == ["100_lai_chau.txt"]
+    sl = next(line for line in answer.text.splitlines() if line.startswith("- Sơn La"))
+    assert "không tìm thấy" in sl and "%" not in sl  # no figure of another province is given for Sơn La
+
+
+@pytest.mark.model
+def test_a_follow_up_pointing_back_answers_for_the_previous_document(corpus_pipeline) -> None:
+    first = corpus_pipeline.answer("Nghị quyết của Sơn La về cải cách hành chính nêu mấy khâu đột phá?")
+    answer = corpus_pipeline.answer("Nghị quyết đó được ban hành ngày nào?", previous=first.query)
+    assert not answer.abstained
+    assert "21" in first_line(answer) and "2021" in first_line(answer)
+    assert {c.source for c in answer.citations} == {SON_LA_RESOLUTION}  # never Điện Biên's 29/7/2021
+    assert_citations_quote_the_documents(answer, corpus_pipeline)
+
+
+@pytest.mark.model
+def test_a_count_of_a_noun_is_answered_with_the_bare_number(ask, corpus_pipeline) -> None:
+    answer = ask("Nghị quyết của Sơn La yêu cầu tăng cường phân cấp, phân quyền giữa mấy cấp chính quyền?")
+    assert not answer.abstained and "3 cấp" in first_line(answer)
+    assert answer.citations[0].source == SON_LA_RESOLUTION and "3 cấp" in answer.citations[0].quote
+
+
+@pytest.mark.model
+def test_a_list_question_gets_every_item_of_the_sentence(ask, corpus_pipeline) -> None:
+    answer = ask("Trong nhiệm vụ về cơ chế tự chủ, Sơn La yêu cầu thực hiện đồng bộ những nghị định nào của Chính phủ?")
+    assert not answer.abstained
+    for number in ("130/2005", "117/2013", "16/2015", "141/2016"):
+        assert number in first_line(answer) and number in answer.citations[0].quote
+    assert_citations_quote_the_documents(answer, corpus_pipeline)
+
+
+@pytest.mark.model
+def test_the_signer_s_position_comes_from_the_signature_block(corpus_pipeline) -> None:
+    first = corpus_pipeline.answer("Ai ký Chỉ thị về nâng cao PCI của Lai Châu?")
+    assert "Lê Văn Lương" in first_line(first)
+    answer = corpus_pipeline.answer("Ông ấy ký với chức vụ gì?", previous=first.query)
+    assert "PHÓ BÍ THƯ" in first_line(answer)
+    assert answer.citations[0].source == LAI_CHAU_DIRECTIVE
+    assert_citations_quote_the_documents(answer, corpus_pipeline)

@@ -124,3 +124,16 @@ def test_names_find_a_signer_but_not_a_province() -> None:
     clause = "Người ký Trần Tiến Dũng"
     assert [clause[s:e] for s, e in facts.names(clause)] == ["Trần Tiến Dũng"]
     assert facts.names("Tỉnh ủy Điện Biên ban hành Nghị quyết") == []
+
+
+def test_counts_of_the_noun_a_question_counts() -> None:
+    clause = "Tăng cường phân cấp, phân quyền mạnh mẽ, hợp lý giữa 3 cấp chính quyền."
+    assert [f.text for f in facts.counts(clause, "cấp")] == ["3 cấp"]  # "phân cấp" has no number
+    assert [f.text for f in facts.counts("gồm ba nhóm nhiệm vụ và 11 nhóm giải pháp", "nhóm")] == ["ba nhóm", "11 nhóm"]
+    assert facts.counts("Nghị định số 130/2005/NĐ-CP", "nđ") == []
+
+
+def test_frequencies() -> None:
+    clause = "định kỳ hàng năm báo cáo Thường trực Tỉnh ủy; hằng quý tổng hợp kết quả"
+    assert [clause[s:e] for s, e in facts.frequencies(clause)] == ["định kỳ hàng năm", "hằng quý"]
+    assert facts.frequencies("Cắt giảm tối thiểu 20% chi phí tuân thủ") == []

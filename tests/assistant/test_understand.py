@@ -218,3 +218,26 @@ def test_injection_text_is_just_a_question(text: str) -> None:
     query = u(text)
     assert query.text == text.strip()
     assert query.language in ("vi", "en")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Nghị quyết đó được ban hành ngày nào?", "Ông ấy ký với chức vụ gì?", "Kể tên các nội dung đó.",
+     "nghi quyet do ban hanh ngay nao", "When was that plan issued?", "Who signed it?"],
+)
+def test_a_question_that_points_back_is_a_follow_up(question: str) -> None:
+    son_la = u("Nghị quyết của Sơn La về cải cách hành chính có bao nhiêu nhiệm vụ?")
+    query = u(question, previous=son_la)
+    assert query.provinces == ("Sơn La",) and "province" in query.inherited
+
+
+def test_a_full_question_with_a_demonstrative_of_its_own_subject_names_its_own_province() -> None:
+    son_la = u("Nghị quyết của Sơn La có bao nhiêu nhiệm vụ?")
+    query = u("Kế hoạch này của Quảng Bình đặt mục tiêu gì?", previous=son_la)
+    assert query.provinces == ("Quảng Bình",)
+
+
+def test_an_english_question_quoting_a_vietnamese_term_is_english() -> None:
+    question = "Which documents are resolutions issued by a Provincial Party Committee (Tỉnh ủy), and their numbers?"
+    assert u(question).language == "en"
+    assert u("Nghị quyết của Tỉnh ủy Sơn La là gì?").language == "vi"

@@ -29,7 +29,7 @@ SAMPLE_METADATA = {
     ),
     "002_ac6b037d9fc896f6.txt": DocumentMetadata(
         province="Lai Châu", issuing_body="Ban Thường vụ Tỉnh ủy Lai Châu", doc_type="Chỉ thị", number=None,
-        issue_date=None, period=None, signer="Lê Văn Lương",
+        issue_date=None, period=None, signer="Lê Văn Lương", signer_title="PHÓ BÍ THƯ",
         title="Chỉ thị của Ban Thường vụ Tỉnh ủy về tăng cường sự lãnh đạo của các cấp ủy Đảng trong thực hiện "
         "các giải pháp đẩy mạnh cải cách hành chính, nâng cao Chỉ số năng lực cạnh tranh cấp tỉnh (PCI)",
     ),
@@ -149,3 +149,17 @@ def test_label_and_round_trip() -> None:
     assert meta.label() == "Kế hoạch 2943/KH-UBND (20/09/2021), Lai Châu"
     assert DocumentMetadata.from_dict(meta.to_dict()) == meta
     assert DocumentMetadata.from_dict({k: "" for k in meta.to_dict()}) == DocumentMetadata()
+
+
+@pytest.mark.parametrize(
+    "block, title",
+    [
+        ("T/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ\n(Đã ký)\nLê Văn Lương\n", "PHÓ BÍ THƯ"),
+        ("TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nNguyễn Văn An\n", "PHÓ CHỦ TỊCH"),
+        ("CHỦ TỊCH\n(Đã ký)\nTrần Văn B\n", "CHỦ TỊCH"),
+        ("Nơi nhận: như trên.\n", None),
+    ],
+)
+def test_the_signer_s_position_is_read_from_the_signature_block(block: str, title: str | None) -> None:
+    text = HEADER.split("CHỦ TỊCH\n")[0] + block
+    assert extract_text(text).signer_title == title
