@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from assistant import facts
 from assistant.asked import Ask, AskedFor, ask_of
 from assistant.types import Answer, Citation, Query, ScoredChunk
+from assistant.understand import paraphrase_matches
 from ingest.document import Chunk
 from ingest.textnorm import expand_abbreviations, fold, has_diacritics, plain
 from vectorstore.keyword import segment_words
@@ -194,9 +195,15 @@ class ExtractiveAnswerer:
         text = query.keywords_vi or query.text
         for p in query.provinces + query.unknown_provinces:
             text = re.sub(re.escape(p), " | ", text, flags=re.IGNORECASE)
-        if has_diacritics(text):
-            return self._word_terms(text)
-        return self._syllable_terms(text)
+        found, rest = paraphrase_matches(text)
+        terms = self._word_terms(rest) if has_diacritics(text) else self._syllable_terms(rest)
+        # a citizen phrasing is one term, present when the passage has it or any of its document terms
+        return terms + [self._alternatives_term([said, *written]) for said, written in found]
+
+    def _alternatives_term(self, phrasings: list[str]) -> _Term:
+        alternatives = tuple(dict.fromkeys(tuple(re.findall(r"[a-z0-9%]+", plain(t))) for t in phrasings))
+        alternatives = tuple(a for a in alternatives if a)
+        return _Term(alternatives, max(sum(self._idf(x) for x in a) / len(a) for a in alternatives))
 
     def _word_terms(self, text: str) -> list[_Term]:
         """Terms from pyvi's word segmentation: "thời tiết" is one word that must appear as a whole (not
@@ -253,13 +260,9 @@ class ExtractiveAnswerer:
             text = re.sub(re.escape(p), " ", text)
         matches, rest = glossary_matches(text)
         for en, vi_terms in matches:
-            if en in _EN_FRAMING:
-                continue
-            alternatives = tuple(tuple(re.findall(r"[a-z0-9%]+", plain(t))) for t in vi_terms)
-            alternatives = tuple(a for a in alternatives if a and a != ("%",))
-            if alternatives:
-                weight = max(sum(self._idf(x) for x in a) / len(a) for a in alternatives)
-                terms.append(_Term(alternatives, weight))
+            usable = [t for t in vi_terms if re.search(r"[^\W%]", t)]
+            if en not in _EN_FRAMING and usable:
+                terms.append(self._alternatives_term(usable))
         leftover = [w for w in re.findall(r"[a-z]+", rest.lower()) if w not in _EN_STOP and len(w) > 2]
         if terms:
             mean = sum(t.weight for t in terms) / len(terms)

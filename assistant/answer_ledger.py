@@ -20,7 +20,7 @@ from assistant.asked import AskedFor, asked_for, asked_unit
 from assistant.ledger import Ledger, format_target, topic_of_question, without_provinces
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Citation, Query
-from assistant.understand import glossary_matches
+from assistant.understand import glossary_matches, paraphrase_terms
 from ingest.commitments import Commitment
 from ingest.textnorm import expand_abbreviations, plain
 
@@ -68,6 +68,8 @@ def ledger_answer(query: Query, ledger: Ledger, view: CorpusView, sources: set[s
     if not query.provinces or query.unknown_provinces or asked_for(query) != AskedFor.NUMBER:
         return None
     words = query.keywords_vi or query.text  # a follow-up's carried topic; English glossary terms
+    if query.language == "vi":  # citizen phrasings in the documents' words: "nộp phí" → "thanh toán"
+        words = f"{words} {paraphrase_terms(words)}"
     topic = topic_of_question(words) or topic_of_question(query.text)
     terms = question_terms(words, view)
     if query.language == "en":

@@ -14,6 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.types import Query, ScoredChunk
+from assistant.understand import paraphrase_terms
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk
 from vectorstore.embeddings import Embedder
 from vectorstore.keyword import KeywordIndex, plain_tokens, segment_words
@@ -110,6 +111,8 @@ class HybridSearch:
             rankings["dense"] = [cid for cid, _ in hits if cid in allowed]
         if self.settings.use_bm25:
             keywords = query.keywords_vi or query.text
+            if query.language == "vi":  # "nộp phí trên mạng" finds "thanh toán trực tuyến"
+                keywords = f"{keywords} {paraphrase_terms(keywords)}"
             rankings["bm25"] = [h.chunk_id for h in self.view.keyword.search("seg", segment_words(keywords), n, allowed)]
             rankings["plain"] = [h.chunk_id for h in self.view.keyword.search("plain", plain_tokens(keywords), n, allowed)]
         fused: dict[str, dict[str, float]] = {}

@@ -75,6 +75,43 @@ def glossary_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
     return found, remaining
 
 
+_PARAPHRASES_PATH = Path(__file__).parent / "data" / "paraphrases_vi.tsv"
+
+
+@lru_cache(maxsize=1)
+def paraphrases() -> list[tuple[str, list[str]]]:
+    """(how citizens say it, how the documents say it), longest phrase first."""
+    pairs = []
+    for line in _PARAPHRASES_PATH.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            said, written = line.split("\t")
+            pairs.append((fold(said.strip()), [t.strip() for t in written.split(",")]))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def paraphrase_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
+    """Citizen phrasings in a Vietnamese question as (phrase, document terms), and the rest of the text
+    (folded, or accent-less for a question typed without diacritics)."""
+    accented = has_diacritics(text)
+    remaining = f" {fold(text) if accented else plain(text)} "
+    found: list[tuple[str, list[str]]] = []
+    for said, written in paraphrases():
+        if not accented and " " not in said:
+            continue  # one accent-less syllable is too many words at once
+        pattern = re.compile(rf"(?<!\w){re.escape(said if accented else plain(said))}(?!\w)")
+        if pattern.search(remaining):
+            if all(written != w for _, w in found):  # said twice, or two ways: one term
+                found.append((said, written))
+            remaining = pattern.sub(" | ", remaining)
+    return found, remaining
+
+
+def paraphrase_terms(text: str) -> str:
+    """The document terms for the citizen phrasings in ``text``, space-joined for keyword search."""
+    found, _ = paraphrase_matches(text)
+    return " ".join(dict.fromkeys(t for _, written in found for t in written))
+
+
 # English words that frame a question ("what share", "the target") rather than name its subject: a passage
 # need not contain them, so they are not carried as terms.
 EN_FRAMING = {"share", "percentage", "percent", "rate", "target", "targets", "goal", "goals", "objectives",

@@ -273,3 +273,11 @@ def test_the_signer_s_position_comes_from_the_signature_block(corpus_pipeline) -
     assert "PHÓ BÍ THƯ" in first_line(answer)
     assert answer.citations[0].source == LAI_CHAU_DIRECTIVE
     assert_citations_quote_the_documents(answer, corpus_pipeline)
+
+
+def test_a_citizen_phrasing_is_answered_from_the_documents_wording(tiny_pipeline) -> None:
+    # the document says "thời gian chờ đợi … tối đa 15 phút mỗi lượt giao dịch"; the citizen says "phải chờ bao lâu"
+    answer = tiny_pipeline.answer("Làm thủ tục ở Sơn La phải chờ bao lâu?")
+    assert not answer.abstained and "15 phút" in first_line(answer)
+    assert [c.source for c in answer.citations] == ["101_son_la.txt"]
+    assert_citations_quote_the_documents(answer, tiny_pipeline)

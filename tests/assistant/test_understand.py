@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import BadQuestion
-from assistant.understand import understand
+from assistant.understand import paraphrase_matches, understand
 from tests.assistant.conftest import CORPUS_PROVINCES
 
 
@@ -241,3 +241,14 @@ def test_an_english_question_quoting_a_vietnamese_term_is_english() -> None:
     question = "Which documents are resolutions issued by a Provincial Party Committee (Tỉnh ủy), and their numbers?"
     assert u(question).language == "en"
     assert u("Nghị quyết của Tỉnh ủy Sơn La là gì?").language == "vi"
+
+
+def test_citizen_phrasings_map_to_the_documents_words() -> None:
+    found, rest = paraphrase_matches("Nhà tôi ở Quảng Bình có nộp phí trên mạng được không?")
+    written = {t for _, terms in found for t in terms}
+    assert {"thanh toán", "trực tuyến"} <= written
+    assert "nộp phí" not in rest and "trên mạng" not in rest
+    # typed without diacritics, phrases of two or more syllables still count; one syllable does not
+    found, _ = paraphrase_matches("o son la phai cho bao lau, dan co duoc nop phi tren mang")
+    said = {s for s, _ in found}
+    assert {"chờ bao lâu", "nộp phí", "trên mạng"} <= said and "dân" not in said
