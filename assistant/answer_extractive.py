@@ -132,23 +132,17 @@ class ExtractiveAnswerer:
             value, pattern = m.number, m.number and re.escape(m.number)
         if not value:
             return None  # unknown: the clause search below decides, and abstains when nothing supports
-        for scored in self._chunks_of(record.source):
-            hit = re.search(pattern, scored.text)
-            if hit:
-                start = scored.start + hit.start()
-                clause = next(((s, e) for s, e in _split_clauses(scored, self.settings.max_clause_words)
-                               if s <= start < e), (scored.start, scored.end))
-                quote = scored.text[clause[0] - scored.start : clause[1] - scored.start]
-                citation = _citation(1, scored, clause[0], clause[1], quote)
-                written = hit.group(0)
-                doc = m.label() or record.source
-                if query.language == "en":
-                    text = f"{written} — {doc} [1].\nSource: “{quote}” [1]"
-                else:
-                    text = f"{written[:1].upper()}{written[1:]} — {doc} [1].\nNguồn: “{quote}” [1]"
-                return Answer(question=query.text, text=text, abstained=False, mode="extractive",
-                              citations=(citation,), language=query.language)
-        return None
+        found = written_at(self.view, record.source, pattern, 1, self.settings.max_clause_words)
+        if found is None:
+            return None
+        citation, written = found
+        doc = m.label() or record.source
+        if query.language == "en":
+            text = f"{written} — {doc} [1].\nSource: “{citation.quote}” [1]"
+        else:
+            text = f"{written[:1].upper()}{written[1:]} — {doc} [1].\nNguồn: “{citation.quote}” [1]"
+        return Answer(question=query.text, text=text, abstained=False, mode="extractive",
+                      citations=(citation,), language=query.language)
 
     def _target_document(self, query: Query, passages: list[ScoredChunk]):
         docs = self.view.documents
@@ -159,9 +153,6 @@ class ExtractiveAnswerer:
         if query.focus and not query.provinces:
             return docs.get(query.focus[0])
         return docs.get(passages[0].chunk.source) if passages else None
-
-    def _chunks_of(self, source: str) -> list[Chunk]:
-        return sorted((s.chunk for s in self.view.chunks.values() if s.chunk.source == source), key=lambda c: c.index)
 
     def related(self, passages: list[ScoredChunk], n: int = 3) -> tuple[Citation, ...]:
         return tuple(self._chunk_citation(i + 1, p.chunk) for i, p in enumerate(passages[:n]))
@@ -408,6 +399,20 @@ class ExtractiveAnswerer:
         related = () if reason == "province" else self.related(passages)
         return Answer(question=query.text, text=text, abstained=True, mode="extractive", related=related,
                       language=query.language)
+
+
+def written_at(view: CorpusView, source: str, pattern: str, n: int, max_clause_words: int) -> tuple[Citation, str] | None:
+    """Citation ``n`` of the first clause of ``source`` where ``pattern`` is written, and what it matched."""
+    chunks = sorted((s.chunk for s in view.chunks.values() if s.chunk.source == source), key=lambda c: c.index)
+    for chunk in chunks:
+        hit = re.search(pattern, chunk.text)
+        if hit:
+            start = chunk.start + hit.start()
+            clause = next(((s, e) for s, e in _split_clauses(chunk, max_clause_words) if s <= start < e),
+                          (chunk.start, chunk.end))
+            quote = chunk.text[clause[0] - chunk.start : clause[1] - chunk.start]
+            return _citation(n, chunk, clause[0], clause[1], quote), hit.group(0)
+    return None
 
 
 _ABSTAIN_TEXT = {

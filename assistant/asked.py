@@ -64,7 +64,7 @@ def _cue(pattern: str, accented: bool) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{pattern if accented else plain(pattern)})(?!\w)")
 
 
-def _has(pattern: str, query: Query, own: bool = False) -> bool:
+def has_cue(pattern: str, query: Query, own: bool = False) -> bool:
     """Whether the question (and, for a follow-up, the topic it carries over, unless ``own``) has the cue."""
     text = query.text if own or not query.inherited else f"{query.keywords_vi} {query.text}"
     accented = has_diacritics(query.text)
@@ -75,26 +75,26 @@ def asked_for(query: Query) -> str:
     """A follow-up's own words decide first ("Ông ấy ký với chức vụ gì?" after "Ai ký …?" asks for text);
     "còn năm 2030 thì sao?" has none, and asks what the previous question asked."""
     return _kind(query, own=True) or _kind(query, own=False) or (
-        AskedFor.NUMBER if query.years and not _has(_LIST, query) else AskedFor.TEXT)  # "… năm 2030?": a figure
+        AskedFor.NUMBER if query.years and not has_cue(_LIST, query) else AskedFor.TEXT)  # "… năm 2030?": a figure
 
 
 def _kind(query: Query, own: bool) -> str | None:
     for kind, pattern in ((AskedFor.POSITION, _POSITION), (AskedFor.PERSON, _PERSON), (AskedFor.DATE, _DATE), (AskedFor.DOC_NUMBER, _DOC_NUMBER),
                           (AskedFor.FREQUENCY, _FREQUENCY), (AskedFor.NUMBER, _NUMBER), (AskedFor.TEXT, _TEXT),
                           (AskedFor.NUMBER, _TARGET)):
-        if _has(pattern, query, own):
+        if has_cue(pattern, query, own):
             return kind
     return None
 
 
 def asked_unit(query: Query) -> str | None:
     """The kind of quantity asked for, when the question says: a percentage is no answer to "how much money"."""
-    return next((kind for kind, pattern in _UNITS if _has(pattern, query)), None)
+    return next((kind for kind, pattern in _UNITS if has_cue(pattern, query)), None)
 
 
 def asks_list(query: Query) -> bool:
     """"Những nghị định nào", "kể tên", "which decrees": every item of the sentence is the answer."""
-    return _has(_LIST, query)
+    return has_cue(_LIST, query)
 
 
 def counted_noun(query: Query) -> str | None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
+from assistant.answer_documents import documents_answer
 from assistant.answer_extractive import ExtractiveAnswerer
 from assistant.answer_ledger import ledger_answer
 from assistant.ledger import Ledger
@@ -86,9 +87,11 @@ class Pipeline:
         if self.view.is_empty():
             raise EmptyIndex("No documents have been ingested yet. Run: assistant ingest data/corpus")
         passages = self.search.search(query, restrict=sources)
-        # A target question that the commitments ledger resolves to one value is answered from it; the
-        # extractive answerer takes everything else, and decides abstention.
-        answer = ledger_answer(query, self.ledger, self.view, sources) or self.extractive.answer(query, passages)
+        # A question about the collection itself is answered from the documents' metadata; a target question
+        # that the commitments ledger resolves to one value, from the ledger; the extractive answerer takes
+        # everything else, and decides abstention.
+        answer = (documents_answer(query, self.view, sources) or ledger_answer(query, self.ledger, self.view, sources)
+                  or self.extractive.answer(query, passages))
         if mode == "llm" and not answer.abstained:
             generated = self.llm().stream(query, passages, answer)
             yield from generated

@@ -195,7 +195,7 @@ def _province_mentions(question: str) -> list:
 def _doc_types(question: str) -> tuple[str, ...]:
     folded, plained = fold(question), plain(question)
     found = [t for t in DOC_TYPES if fold(t) in folded or plain(t) in plained]
-    found += [vi for en, vi in _EN_DOC_TYPES.items() if re.search(rf"\b{en}\b", question.lower())]
+    found += [vi for en, vi in _EN_DOC_TYPES.items() if re.search(rf"\b{en}s?\b", question.lower())]
     return tuple(dict.fromkeys(found))
 
 
