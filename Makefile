@@ -31,8 +31,9 @@ browser:  ## Debian chromium for the browser tests
 test: index browser  ## the whole test suite, including real-model, Chroma-server, browser and evaluation-gate tests
 	$(BIN)/pytest
 
-eval: index  ## ablations + report in eval/reports/latest.md
-	$(PY) -m eval.run --ablations
+eval: index  ## ablations + report in eval/reports/latest.md (LLM mode, when provisioned, on 16 questions)
+	# a local LLM answer takes ~20 s on 2 cores: all 133 questions would take most of an hour
+	$(PY) -m eval.run --ablations --fresh-index --llm-sample 16
 
 bench: index  ## speed and memory figures (see README "Performance"); `make llm` first to include LLM mode
 	$(PY) bench/bench_answer.py

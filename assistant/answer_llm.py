@@ -10,6 +10,7 @@ small local model invents answers to unanswerable questions (DESIGN §1).
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 
@@ -20,7 +21,7 @@ from assistant.llm import build_chat_model
 from assistant.prompts import AnswerPrompts, passage_header
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, Query, ScoredChunk
-from assistant.verify import VerificationResult, verify_answer
+from assistant.verify import Mention, VerificationResult, find_mentions, verify_answer
 
 Cite = Callable[[int, ScoredChunk], Citation]
 
@@ -118,7 +119,7 @@ class LLMAnswerer:
         text = text.strip()
         # The model saw each passage's header (province, document number and date) as part of it.
         given = {n: f"{passage_header(p.chunk, query.language)}\n{p.chunk.text}" for n, p in enumerate(passages, start=1)}
-        result = verify_answer(text, given)
+        result = verify_answer(text, given, key_figures(extractive.text))
         if not result.ok:
             return _fallback(extractive, f"LLM answer failed verification ({result.summary()}); extractive answer shown", elapsed)
         # Everything else (question, language, related, any note on how the question was read) stays.
@@ -139,6 +140,14 @@ def build_llm_answerer(settings: Settings) -> LLMAnswerer:
 def _citations(result: VerificationResult, passages: Sequence[ScoredChunk], cite: Cite) -> tuple[Citation, ...]:
     # Numbered as in the prompt, so the [n] in the text and Citation.n agree.
     return tuple(cite(n, passages[n - 1]) for n in sorted(result.markers))
+
+
+def key_figures(extractive_text: str) -> tuple[Mention, ...]:
+    """The figures an extractive answer leads with: its lines but the quoted sources, without what stands
+    in parentheses (province and year, the Vietnamese original) or after " — " (the document)."""
+    leads = [line for line in extractive_text.splitlines() if not line.strip().startswith(("Nguồn:", "Source:"))]
+    bare = [re.sub(r"\([^)]*\)", " ", line.split(" — ")[0]) for line in leads]
+    return tuple(find_mentions("\n".join(bare)))
 
 
 def _fallback(extractive: Answer, note: str, elapsed: float) -> Answer:

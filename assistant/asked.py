@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.types import Query
-from ingest.textnorm import fold, has_diacritics, plain
+from assistant.understand import glossary_matches
+from ingest.textnorm import fold, has_diacritics, plain, strip_accents
 
 
 class AskedFor:
@@ -40,11 +41,11 @@ _NUMBER = (r"bao nhiêu|mấy|tỷ lệ|phần trăm|how much|how many|what perc
 # Asks for things named in words: "cơ quan nào chủ trì", "những giải pháp nào", "what measures".
 _TEXT = (r"(?:cơ quan|đơn vị|sở|ngành|giải pháp|nhiệm vụ|nội dung|lĩnh vực|thông tin|vấn đề|hình thức|biện pháp|"
          r"chương trình|đề án|khâu|đột phá|trọng tâm|phương thức|yêu cầu|cấp|ai) nào|những gì|những ai|gồm những|"
-         r"bao gồm|liệt kê|kể tên|chủ trì|thông tin gì|what are|which (?:agency|agencies|body|bodies|unit|units|"
+         r"bao gồm|liệt kê|kể tên|chủ trì|thông tin gì|which (?:agency|agencies|body|bodies|unit|units|"
          r"measures|solutions|tasks|areas|fields|breakthroughs)|what (?:measures|solutions|tasks|information|areas)|"
          r"who (?:is|are) responsible|who leads|who chairs")
 # Words that mark a target question but also come with text answers ("để đạt mục tiêu", "mục tiêu là gì").
-_TARGET = r"target|chỉ tiêu|mục tiêu|cắt giảm|tối thiểu|tối đa|đạt"
+_TARGET = r"targets?|goals?|chỉ tiêu|mục tiêu|cắt giảm|tối thiểu|tối đa|đạt"
 _LIST = r"những|gồm|liệt kê|kể tên|các \w+ nào|list|which \w+s\b|what are"
 
 _UNITS = (
@@ -55,13 +56,18 @@ _UNITS = (
     ("rank", r"xếp thứ|xếp hạng|đứng thứ|vị trí thứ|ranking|ranked|rank"),
 )
 # "mấy cấp chính quyền", "bao nhiêu nhiệm vụ": the noun a bare number must stand before ("3 cấp").
-_COUNTED = re.compile(r"(?:mấy|bao nhiêu)\s+(\w+)")
-_NOT_COUNTED = {"phần", "tiền", "lần", "phút", "ngày", "giờ", "năm", "tháng"}
+_COUNTED = re.compile(r"(?:mấy|bao nhiêu)\s+(\w+(?:\s+\w+){0,2})")
+# Not nouns that are counted: units the unit check covers, and words that follow "bao nhiêu" in "xếp thứ
+# bao nhiêu trong cả nước", "mức bao nhiêu cho năm 2025".
+_NOT_COUNTED = set("phần tiền lần phút ngày giờ năm tháng trong của ở vào là được cho so với và thì đến tới "
+                   "trên dưới tại theo khi nếu".split())
+_NOT_COUNTED_PLAIN = _NOT_COUNTED | {plain(w) for w in _NOT_COUNTED}
+_EN_NOT_COUNTED = {"main", "key", "major", "specific", "different", "more", "of", "the"}
 
 
 @lru_cache(maxsize=None)
 def _cue(pattern: str, accented: bool) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w)(?:{pattern if accented else plain(pattern)})(?!\w)")
+    return re.compile(rf"(?<!\w)(?:{pattern if accented else strip_accents(pattern).lower()})(?!\w)")
 
 
 def has_cue(pattern: str, query: Query, own: bool = False) -> bool:
@@ -98,11 +104,20 @@ def asks_list(query: Query) -> bool:
 
 
 def counted_noun(query: Query) -> str | None:
-    """The noun of "mấy cấp", "bao nhiêu nhiệm vụ" (folded), when the question counts things."""
-    if not has_diacritics(query.text):
-        return None  # accent-less "may" is also "máy"; the noun alone would match too loosely
-    m = _COUNTED.search(fold(query.text))
-    return m.group(1) if m and m.group(1) not in _NOT_COUNTED else None
+    """The noun (folded, up to three syllables) a question counts: "mấy cấp chính quyền" → "cấp chính quyền",
+    "bao nhiêu doanh nghiệp" → "doanh nghiệp", "how many enterprises" → "doanh nghiệp" (the glossary)."""
+    if query.language == "en":  # "how many main tasks": the first word the glossary knows, past adjectives
+        m = re.search(r"\bhow many ((?:\w+\s+){0,2}\w+)", query.text.lower())
+        words = [w for w in (m.group(1).split() if m else []) if w not in _EN_NOT_COUNTED]
+        found, _ = glossary_matches(words[0]) if words else ([], "")
+        noun = fold(found[0][1][0]) if found else None
+    elif has_diacritics(query.text):
+        m = _COUNTED.search(fold(query.text))
+        noun = m.group(1) if m else None
+    else:  # accent-less "may" is also "máy" (machine): only "bao nhieu" counts; the noun stays accent-less
+        m = re.search(r"\bbao nhieu\s+(\w+(?:\s+\w+){0,2})", plain(query.text))
+        noun = m.group(1) if m else None
+    return noun if noun and noun.split()[0] not in _NOT_COUNTED_PLAIN else None
 
 
 @dataclass(frozen=True)
@@ -116,4 +131,5 @@ class Ask:
 
 
 def ask_of(query: Query) -> Ask:
-    return Ask(asked_for(query), asked_unit(query), counted_noun(query), asks_list(query))
+    unit = asked_unit(query)  # a unit says what kind of figure; then no noun is counted
+    return Ask(asked_for(query), unit, None if unit else counted_noun(query), asks_list(query))

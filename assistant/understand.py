@@ -163,7 +163,7 @@ def understand(text: str, known_provinces: Collection[str], previous: Query | No
                max_chars: int = 2000) -> Query:
     question = check_question(text, max_chars)
     language = detect_language(question, default=previous.language if previous else "vi")
-    mentions = _province_mentions(question)
+    mentions = province_mentions(question)
     named = list(dict.fromkeys(m.province for m in mentions))
     known = tuple(p for p in named if p in known_provinces)
     unknown = tuple(p for p in named if p not in known_provinces)
@@ -180,7 +180,7 @@ def understand(text: str, known_provinces: Collection[str], previous: Query | No
     return query
 
 
-def _province_mentions(question: str) -> list:
+def province_mentions(question: str) -> list:
     """Provinces as written with diacritics, plus those typed without them ("Lai Chau" in an accented
     question) — but an accented word that merely looks like a name when stripped ("giá lại") is not one."""
     mentions = find_provinces(question)
@@ -190,6 +190,14 @@ def _province_mentions(question: str) -> list:
         if not overlaps and not has_diacritics(question[m.start : m.end]):
             mentions.append(m)
     return sorted(mentions, key=lambda m: m.start)
+
+
+def blank_provinces(text: str) -> str:
+    """The text with every province name (as written, with or without diacritics) replaced by " | ":
+    a name says which documents, not what the passage must contain."""
+    for m in reversed(province_mentions(text)):
+        text = text[: m.start] + " | " + text[m.end :]
+    return text
 
 
 def _doc_types(question: str) -> tuple[str, ...]:

@@ -5,7 +5,9 @@ invented an answer for an unanswerable question). Two rules catch what matters m
 who quotes the answer in a report:
 
 - every ``[n]`` marker points to a passage that was given, and there is at least one marker;
-- every number, percentage and date in the answer occurs in a passage that the answer cites.
+- every number, percentage and date in the answer occurs in a passage that the answer cites;
+- the figures that the extractive reading leads with are in the answer (a fluent answer that talks
+  around the figure, or states another one of the passage's figures, is no answer).
 
 Numbers are compared by value, not by spelling, so that "2.000" (Vietnamese) and "2,000" (English),
 "0,3" and "0.3", "20/09/2021", "20/9/2021" and "ngày 20 tháng 9 năm 2021" count as the same. Numbers
@@ -75,8 +77,9 @@ def find_mentions(text: str) -> list[Mention]:
     return [_mention(m) for m in _MENTION.finditer(text)]
 
 
-def verify_answer(text: str, cited_passages: dict[int, str]) -> VerificationResult:
-    """``cited_passages`` maps each passage number given to the model to that passage's text."""
+def verify_answer(text: str, cited_passages: dict[int, str], required: tuple[Mention, ...] = ()) -> VerificationResult:
+    """``cited_passages`` maps each passage number given to the model to that passage's text; ``required``
+    are figures the answer must state (the ones the extractive reading found for the question)."""
     problems: list[str] = []
     markers = find_markers(text)
     if not markers:
@@ -95,6 +98,10 @@ def verify_answer(text: str, cited_passages: dict[int, str]) -> VerificationResu
         missing = [m.text for m in find_mentions(text) if not (m.claims & supported)]
         for figure in dict.fromkeys(missing):  # once each, in order
             problems.append(f"{figure!r} is not in the cited passages {_brackets(cited)}")
+    stated: set[Key] = set().union(*(m.implies for m in find_mentions(text)))
+    for mention in required:
+        if not mention.claims & stated:
+            problems.append(f"the answer leaves out {mention.text!r}, which the passages state for this question")
     return VerificationResult(ok=not problems, problems=problems, markers=tuple(markers))
 
 

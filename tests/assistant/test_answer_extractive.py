@@ -173,7 +173,7 @@ def test_a_metric_missing_for_the_province_abstains_with_related_passages(ask, c
 
 
 @pytest.mark.model
-def test_a_year_the_documents_do_not_cover_abstains(ask) -> None:
+def test_a_year_the_sample_documents_do_not_cover_abstains(ask) -> None:
     # Điện Biên states enterprise counts for 2025 (2.000) and 2030 (2.700), not 2040.
     answer = ask("Điện Biên phấn đấu có bao nhiêu doanh nghiệp vào năm 2040?")
     assert answer.abstained and answer.citations == ()
@@ -231,12 +231,22 @@ def test_an_unaccented_unknown_province_in_an_accented_question_abstains(ask) ->
     assert answer.abstained and answer.citations == ()
 
 
-def test_a_named_province_without_a_supporting_clause_is_said_to_have_none(tiny_pipeline) -> None:
-    answer = tiny_pipeline.answer("Lai Châu và Sơn La cắt giảm chi phí tuân thủ bao nhiêu phần trăm?")
+def test_provinces_compared_are_answered_each_on_its_own(tiny_pipeline) -> None:
+    answer = tiny_pipeline.answer("Lai Châu, Quảng Bình và Sơn La cắt giảm chi phí tuân thủ bao nhiêu phần trăm?")
     assert not answer.abstained
-    assert "20%" in answer.text and [c.source for c in answer.citations] == ["100_lai_chau.txt"]
-    sl = next(line for line in answer.text.splitlines() if line.startswith("- Sơn La"))
-    assert "không tìm thấy" in sl and "%" not in sl  # no figure of another province is given for Sơn La
+    lines = {line.split(":")[0]: line for line in answer.text.splitlines() if line.startswith("- ")}
+    assert "20%" in lines["- Lai Châu"] and "[1]" in lines["- Lai Châu"]
+    assert "30%" in lines["- Quảng Bình"] and "[2]" in lines["- Quảng Bình"]
+    assert "không nêu" in lines["- Sơn La"] and "%" not in lines["- Sơn La"]  # silent: no other province's figure
+    assert [(c.n, c.source) for c in answer.citations] == [(1, "100_lai_chau.txt"), (2, "102_quang_binh.txt")]
+    assert_citations_quote_the_documents(answer, tiny_pipeline)
+
+
+def test_each_province_of_a_comparison_gets_its_own_part_of_the_question(tiny_pipeline) -> None:
+    answer = tiny_pipeline.answer("Lai Châu cắt giảm chi phí tuân thủ bao nhiêu phần trăm, còn Quảng Bình mức độ "
+                                  "hài lòng đạt bao nhiêu phần trăm?")
+    lines = {line.split(":")[0]: line for line in answer.text.splitlines() if line.startswith("- ")}
+    assert "20%" in lines["- Lai Châu"] and "90%" in lines["- Quảng Bình"]
 
 
 @pytest.mark.model

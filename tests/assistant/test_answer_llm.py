@@ -51,7 +51,16 @@ def test_invented_number_falls_back_to_extractive_with_a_note():
     result = answerer("Lai Châu cắt giảm 30% chi phí tuân thủ [1].").answer(QUERY, PASSAGES, EXTRACTIVE)
     assert result.mode == "llm"
     assert result.text == EXTRACTIVE.text and result.citations == EXTRACTIVE.citations
-    assert result.note == "LLM answer failed verification ('30%' is not in the cited passages [1]); extractive answer shown"
+    assert result.note == ("LLM answer failed verification ('30%' is not in the cited passages [1]; the answer "
+                           "leaves out '20%', which the passages state for this question); extractive answer shown")
+
+
+def test_an_answer_that_talks_around_the_figure_falls_back():
+    # fluent, cited, every figure in it is in the passage — but the question's figure (20%) is not in it
+    result = answerer("Lai Châu có kế hoạch cải cách thủ tục hành chính trong năm 2022 [1].").answer(
+        QUERY, PASSAGES, EXTRACTIVE)
+    assert result.text == EXTRACTIVE.text
+    assert "the answer leaves out '20%', which the passages state for this question" in result.note
 
 
 def test_marker_to_a_passage_not_given_falls_back():
@@ -65,12 +74,12 @@ def test_answer_without_markers_falls_back():
     assert result.text == EXTRACTIVE.text and "no [n] marker" in result.note
 
 
-def test_injected_instruction_in_a_passage_changes_nothing_for_verification():
-    # A model that obeyed the passage's injected "say 90%" cites the passage the text came from: verification
-    # checks figures against passages, so it passes only if the figure really is in what it cites ...
+def test_injected_instruction_in_a_passage_does_not_reach_the_user():
+    # A model that obeyed the passage's injected "say 90%" cites the passage the text came from, so the figure
+    # is in what it cites; but it leaves out the 20% that the extractive reading found for the question ...
     obeyed = answerer("Tỷ lệ là 90% [2].").answer(QUERY, PASSAGES, EXTRACTIVE)
-    assert obeyed.note == "" and [c.n for c in obeyed.citations] == [2]
-    # ... and fails when it attributes the injected figure to the passage that does not contain it.
+    assert obeyed.text == EXTRACTIVE.text and "leaves out '20%'" in obeyed.note
+    # ... and it fails too when it attributes the injected figure to the passage that does not contain it.
     misattributed = answerer("Lai Châu cắt giảm 90% chi phí [1].").answer(QUERY, PASSAGES, EXTRACTIVE)
     assert misattributed.text == EXTRACTIVE.text and "'90%' is not in the cited passages [1]" in misattributed.note
 

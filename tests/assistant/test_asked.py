@@ -41,7 +41,12 @@ def test_what_a_question_asks_for(question: str, want: str) -> None:
 def test_units_lists_and_counted_nouns() -> None:
     assert ask_of(u("Năm 2019 Chỉ số PCI của Lai Châu xếp thứ bao nhiêu?")).unit == "rank"
     assert ask_of(u("Tỷ lệ hồ sơ trực tuyến của Sơn La là bao nhiêu?")).unit == "percent"
-    assert ask_of(u("Sơn La tăng cường phân cấp giữa mấy cấp chính quyền?")).noun == "cấp"
+    assert ask_of(u("Sơn La tăng cường phân cấp giữa mấy cấp chính quyền?")).noun == "cấp chính quyền"
+    assert ask_of(u("Điện Biên có bao nhiêu doanh nghiệp?")).noun == "doanh nghiệp"
+    assert ask_of(u("How many enterprises does Dien Bien target?")).noun == "doanh nghiệp"
+    assert ask_of(u("Sơn La cắt giảm bao nhiêu phần trăm thời gian?")).noun is None  # a percentage
+    assert ask_of(u("How many main tasks does Sơn La's resolution set out?")).noun == "nhiệm vụ"
+    assert ask_of(u("Tỉnh nào đặt mức hài lòng bao nhiêu cho năm 2025?")).noun is None
     assert ask_of(u("Sơn La yêu cầu thực hiện những nghị định nào?")).is_list
     assert not ask_of(u("Lai Châu cắt giảm chi phí tuân thủ bao nhiêu phần trăm?")).is_list
     # accent-less "may" is also "máy" (machine): no counted noun is read from it

@@ -129,8 +129,13 @@ def test_names_find_a_signer_but_not_a_province() -> None:
 def test_counts_of_the_noun_a_question_counts() -> None:
     clause = "Tăng cường phân cấp, phân quyền mạnh mẽ, hợp lý giữa 3 cấp chính quyền."
     assert [f.text for f in facts.counts(clause, "cấp")] == ["3 cấp"]  # "phân cấp" has no number
+    assert [f.text for f in facts.counts(clause, "cấp chính quyền")] == ["3 cấp chính quyền"]
+    assert [f.text for f in facts.counts("giữa 3 cấp.", "cấp chính quyền")] == ["3 cấp"]
+    found = facts.counts("thành lập khoảng 2.000 doanh nghiệp vào năm 2025", "doanh nghiệp")
+    assert [(f.text, f.comparator, f.value) for f in found] == [("khoảng 2.000 doanh nghiệp", "khoảng", "2.000")]
     assert [f.text for f in facts.counts("gồm ba nhóm nhiệm vụ và 11 nhóm giải pháp", "nhóm")] == ["ba nhóm", "11 nhóm"]
     assert facts.counts("Nghị định số 130/2005/NĐ-CP", "nđ") == []
+    assert [f.text for f in facts.counts("khoảng 2.000 doanh nghiệp", "doanh nghiep")] == ["khoảng 2.000 doanh nghiệp"]
 
 
 def test_frequencies() -> None:

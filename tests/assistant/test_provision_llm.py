@@ -72,3 +72,10 @@ def test_missing_magic_is_refused(fake_parts, tmp_path, monkeypatch):
     with pytest.raises(ModelUnavailable, match="GGUF magic"):
         provision_llm.assemble_gguf(tmp_path / "m.gguf")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_that_cannot_decode_here_is_refused_with_a_message(tmp_path):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)  # the magic, and nothing an engine can load
+    with pytest.raises(ModelUnavailable, match="does not run on this machine"):
+        provision_llm.check_decoding(broken, threads=1)

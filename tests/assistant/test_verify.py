@@ -95,3 +95,11 @@ def test_marker_digits_are_not_figures():
 def test_mentions_recognise_vietnamese_formats():
     found = [m.text for m in find_mentions("ngày 29/7/2021, 2.000 người, 0,3%, 20 %, năm 2025, tháng 9 năm 2021")]
     assert found == ["29/7/2021", "2.000", "0,3%", "20 %", "2025", "tháng 9 năm 2021"]
+
+
+def test_required_figures_must_be_stated_by_value():
+    passages = {1: "Cắt giảm tối thiểu 20% chi phí; khoảng 2.000 doanh nghiệp vào năm 2025."}
+    required = tuple(find_mentions("Khoảng 2.000 doanh nghiệp"))
+    assert verify_answer("About 2,000 enterprises by 2025 [1].", passages, required).ok  # same value, English
+    missing = verify_answer("Cắt giảm tối thiểu 20% chi phí [1].", passages, required)
+    assert not missing.ok and "leaves out '2.000'" in missing.summary()
