@@ -171,9 +171,7 @@ class ExtractiveAnswerer:
             doc = self.view.documents.get(chunk.source)
             full = doc.text if doc and doc.text else None
             for start, end in _split_clauses(chunk, self.settings.max_clause_words, sentences_only):
-                if sentences_only and full:
-                    end = _sentence_end(full, end, chunk.end)  # a long list goes on in the next chunk
-                text = full[start:end] if full else chunk.text[start - chunk.start : end - chunk.start]
+                text = chunk.text[start - chunk.start : end - chunk.start]
                 m = chunk.metadata
                 context = " ".join([*chunk.heading_path, m.title or "", m.doc_type or "", m.number or "",
                                     m.issuing_body or "", m.province or ""])
@@ -182,6 +180,9 @@ class ExtractiveAnswerer:
                 ctx_year = facts.context_year(prefix, chunk.heading_path)
                 year_ok = _year_ok(query, text, ctx_year, chunk.metadata.period)
                 score = coverage + 0.15 / (rank + 1) + 0.3 * _has(ask, text) + 0.2 * year_ok
+                if sentences_only and full:  # a long list goes on in the next chunk: scored as is, quoted whole
+                    end = _sentence_end(full, end, chunk.end)
+                    text = full[start:end]
                 out.append(_Clause(chunk, rank, start, end, text, coverage, score, year_ok, ctx_year))
         return out
 

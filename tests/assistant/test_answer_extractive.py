@@ -291,3 +291,15 @@ def test_a_citizen_phrasing_is_answered_from_the_documents_wording(tiny_pipeline
     assert not answer.abstained and "15 phút" in first_line(answer)
     assert [c.source for c in answer.citations] == ["101_son_la.txt"]
     assert_citations_quote_the_documents(answer, tiny_pipeline)
+
+
+@pytest.mark.model
+def test_a_list_cut_by_the_chunker_is_quoted_to_the_end_of_its_sentence(ask, corpus_pipeline) -> None:
+    # the 11 groups of Điện Biên's resolution are one sentence that the chunker splits at a ';'
+    answer = ask("List the main groups of tasks and solutions in Điện Biên's resolution on administrative reform.")
+    (citation,) = answer.citations
+    chunk_ends = {s.chunk.end for s in corpus_pipeline.view.chunks.values() if s.chunk.source == citation.source}
+    assert citation.quote.startswith("Để thực hiện mục tiêu đề ra") and citation.quote.endswith("khen thưởng.")
+    assert any(citation.start < e < citation.end for e in chunk_ends)  # it runs over a chunk boundary
+    assert "chỉ số PCI" in answer.text and "thi đua" in answer.text
+    assert_citations_quote_the_documents(answer, corpus_pipeline)
