@@ -179,3 +179,18 @@ def test_example_click_follow_up_new_conversation_and_english_page(page, app_ser
     expect(page.get_by_role("tab", name="Documents")).to_be_visible()
     expect(page.locator("#cchc-question textarea")).to_have_attribute("placeholder", "Type a question (Vietnamese "
                                                                                      "or English) and press Enter…")
+
+
+def test_a_comparison_shows_each_province_with_its_own_source(page) -> None:
+    from playwright.sync_api import expect
+
+    ask(page, "Lai Châu và Quảng Bình cắt giảm chi phí tuân thủ bao nhiêu phần trăm vào năm 2025?")
+    answer = page.locator("#cchc-chat [data-testid=bot]").first
+    expect(answer).to_contain_text("Theo từng tỉnh")
+    expect(answer).to_contain_text("- Lai Châu: Tối thiểu 20%")
+    expect(answer).to_contain_text("- Quảng Bình: Tối thiểu 20%")
+    titles = page.locator("#cchc-chat .thought-group .title")
+    expect(titles.filter(has_text="Lai Châu").first).to_be_visible()
+    expect(titles.filter(has_text="Quảng Bình").first).to_be_visible()
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(TEST_OUTPUT / "app_comparison.png"), full_page=True)
