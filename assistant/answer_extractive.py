@@ -30,7 +30,7 @@ _FILLER = set(
 _FILLER_PHRASES = re.compile(
     r"\b(dat muc tieu|dat chi tieu|muc tieu|chi tieu|cam ket|phan dau|bao nhieu phan tram|bao nhieu|phan tram|"
     r"nhu the nao|the nao|la gi|cho hoi|xin hoi|cho biet|co phai|hay khong|duoc khong|co khong|thi sao|"
-    r"con gi|gom nhung|nhung gi|xep thu|xep hang|dung thu|vi tri thu|o vi tri)\b"
+    r"con gi|gom nhung|nhung gi)\b"
 )
 # "xếp thứ bao nhiêu" asks for a rank; the passage says "vị trí 63/63" (the rank figure decides, facts._RANK)
 _RANK_FRAMING = re.compile(r"(?<!\w)(?:(?:xếp|xep|đứng|dung)\s+(?:thứ|thu|hạng|hang)|(?:vị trí|vi tri)\s+(?:thứ|thu))(?!\w)",
@@ -302,11 +302,11 @@ class ExtractiveAnswerer:
         phrases = [t for t in known if any(len(a) > 1 for a in t.alternatives)]
         below = min(coverage, self.settings.min_coverage - 0.01)
         if known and coverage < 0.7:
-            # every term of the top weight: with a few hundred chunks rarities tie often, and "cắt giảm …
-            # thời gian" is not answered by a clause that has "cắt giảm" but not "thời gian"
+            # Every word of the top weight too: with a few hundred chunks rarities tie often, and "cắt giảm …
+            # thời gian" is not answered by a clause with "cắt giảm" but no "thời gian". Accent-less syllable
+            # pairs tie by accident (a pair across two words): they do not count here.
             pool = phrases or known
             key = max(pool, key=lambda t: t.weight)
-            # accent-less syllable pairs tie by accident (a pair across two words): they do not count here
             tied = [t for t in pool if t.weight >= key.weight - 1e-9 and (t.accented or len(t.alternatives) > 1)]
             if key not in matched or any(t not in matched for t in tied):
                 return below
