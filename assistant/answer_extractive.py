@@ -54,7 +54,8 @@ class _Term:
     accented: bool = False  # compare with diacritics: "phở" is not "phố"
 _DOC_LEVEL = re.compile(r"\b(ban hanh|ky|issued|sign|signed|signer|signatory|hieu luc|effective|so hieu|ky hieu|"
                         r"number|(?<!co )so may|so bao nhieu|adopted|promulgated)\b")
-_ASKS_PERIOD = re.compile(r"\b(giai doan nao|thoi ky nao|what period|which period|time frame|timeframe)\b")
+_ASKS_PERIOD = re.compile(r"\b(giai doan nao|thoi ky nao|what period|which period|time frame|timeframe|"
+                          r"period covered|(?:what|which) is the period|covers? (?:what|which) (?:period|years))\b")
 _CROSS = re.compile(r"\b(tinh nao|nhung tinh|cac tinh|which provinces?|what provinces?|dia phuong nao)\b")
 
 
@@ -491,9 +492,9 @@ def _figures_of(text: str, ask: Ask) -> list[facts.Figure]:
     found = facts.figures(text)
     found = [f for f in found if facts.unit_kind(f.unit) == ask.unit] if ask.unit else found
     if ask.noun:  # "bao nhiêu doanh nghiệp": only counts of enterprises, never a percentage of them
-        counted = facts.counts(text, ask.noun)
-        starts = {f.start for f in counted}
-        found = [f for f in found if plain(f.unit).startswith(plain(ask.noun.split()[0])) and f.start not in starts] + counted
+        found = [f for f in found if plain(f.unit).startswith(plain(ask.noun.split()[0]))]
+        covered = [(f.start, f.end) for f in found]
+        found += [f for f in facts.counts(text, ask.noun) if not any(s <= f.start < e for s, e in covered)]
     return sorted(found, key=lambda f: f.start)
 
 

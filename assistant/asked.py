@@ -41,7 +41,8 @@ _NUMBER = (r"bao nhiêu|mấy|tỷ lệ|phần trăm|how much|how many|what perc
 # Asks for things named in words: "cơ quan nào chủ trì", "những giải pháp nào", "what measures".
 _TEXT = (r"(?:cơ quan|đơn vị|sở|ngành|giải pháp|nhiệm vụ|nội dung|lĩnh vực|thông tin|vấn đề|hình thức|biện pháp|"
          r"chương trình|đề án|khâu|đột phá|trọng tâm|phương thức|yêu cầu|cấp|ai) nào|những gì|những ai|gồm những|"
-         r"bao gồm|liệt kê|kể tên|chủ trì|thông tin gì|which (?:agency|agencies|body|bodies|unit|units|"
+         r"bao gồm|liệt kê|kể tên|chủ trì|thông tin gì|(?:mục tiêu|chỉ tiêu|nhiệm vụ|giải pháp|nội dung|yêu cầu|"
+         r"cam kết|định hướng)\s+gì|làm gì|what (?:goals?|targets?|objectives?|tasks?) (?:does|do|did|has|have)|which (?:agency|agencies|body|bodies|unit|units|"
          r"measures|solutions|tasks|areas|fields|breakthroughs)|what (?:measures|solutions|tasks|information|areas)|"
          r"who (?:is|are) responsible|who leads|who chairs")
 # Words that mark a target question but also come with text answers ("để đạt mục tiêu", "mục tiêu là gì").

@@ -115,8 +115,8 @@ def counts(clause: str, noun: str) -> list[Figure]:
     pattern = re.compile(rf"{words if accented else strip_accents(words)}\s+{re.escape(first)}{tail}(?!\w)", re.IGNORECASE)
     folded = fold(clause) if accented else plain(clause)
     folded = folded if len(folded) == len(clause) else plain(clause)  # offsets must carry over
-    return [Figure(m.start(), m.end(), clause[m.start() : m.end()], m.group("cmp") or "", m.group("num"), noun)
-            for m in pattern.finditer(folded)]
+    return _pair_years(clause, [Figure(m.start(), m.end(), clause[m.start() : m.end()], m.group("cmp") or "",
+                                       m.group("num"), noun) for m in pattern.finditer(folded)])
 
 
 _FREQUENCY = re.compile(r"(?<!\w)(?:định kỳ\s+)?(?:hàng|hằng|mỗi)\s+(?:năm|quý|tháng|tuần|ngày)(?!\w)|"

@@ -303,3 +303,16 @@ def test_a_list_cut_by_the_chunker_is_quoted_to_the_end_of_its_sentence(ask, cor
     assert any(citation.start < e < citation.end for e in chunk_ends)  # it runs over a chunk boundary
     assert "chỉ số PCI" in answer.text and "thi đua" in answer.text
     assert_citations_quote_the_documents(answer, corpus_pipeline)
+
+
+@pytest.mark.model
+def test_a_count_for_a_year_is_the_count_written_for_that_year(ask) -> None:
+    # "đề ra 8 mục tiêu … giai đoạn 2021-2025 và định hướng 4 mục tiêu thực hiện vào năm 2030"
+    answer = ask("Nghị quyết 12-NQ/TU có bao nhiêu mục tiêu đến năm 2030?")
+    assert first_line(answer).startswith("4 mục tiêu") and "8 mục tiêu" not in first_line(answer)
+
+
+@pytest.mark.model
+def test_the_period_a_plan_covers_comes_from_its_metadata(ask) -> None:
+    answer = ask("What is the period covered by Quảng Bình's plan?")
+    assert first_line(answer).startswith("2021 - 2030") and answer.citations[0].source == QUANG_BINH_PLAN

@@ -142,3 +142,8 @@ def test_frequencies() -> None:
     clause = "định kỳ hàng năm báo cáo Thường trực Tỉnh ủy; hằng quý tổng hợp kết quả"
     assert [clause[s:e] for s, e in facts.frequencies(clause)] == ["định kỳ hàng năm", "hằng quý"]
     assert facts.frequencies("Cắt giảm tối thiểu 20% chi phí tuân thủ") == []
+
+
+def test_counts_carry_the_year_written_after_them() -> None:
+    clause = "đề ra 8 mục tiêu cụ thể trong giai đoạn 2021 -2025 và định hướng 4 mục tiêu thực hiện vào năm 2030"
+    assert [(f.text, f.year) for f in facts.counts(clause, "mục tiêu")] == [("8 mục tiêu", None), ("4 mục tiêu", 2030)]
