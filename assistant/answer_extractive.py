@@ -24,7 +24,7 @@ from assistant.retrieve import CorpusView
 _FILLER = set(
     "bao nhieu phan tram gi nao la co khong duoc dat ra cua thi sao con vay nhu the ai khi bao gio may "
     "hay cho biet xin hoi toi muon biet ve theo tai trong voi va cac nhung mot nay do ha a nhe oi o dau "
-    "nam tinh so den vao lau muc tieu chi cam ket phan dau yeu cau se lam gi ong ay ba no do moi ngoai".split()
+    "nam tinh so den vao lau muc tieu chi cam ket phan dau yeu cau se lam gi ong ay ba no do moi ngoai phai lan".split()
 )
 # Phrases that frame a question ("đặt mục tiêu … bao nhiêu phần trăm") rather than name its subject.
 _FILLER_PHRASES = re.compile(
