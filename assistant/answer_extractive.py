@@ -116,7 +116,7 @@ class ExtractiveAnswerer:
         q = plain(query.text)
         period = bool(_ASKS_PERIOD.search(q))
         document_level = (AskedFor.DATE, AskedFor.PERSON, AskedFor.POSITION, AskedFor.DOC_NUMBER)
-        if not (period or (want in document_level and _DOC_LEVEL.search(q))):
+        if not (period or want == AskedFor.ISSUER or (want in document_level and _DOC_LEVEL.search(q))):
             return None
         record = self._target_document(query, passages)
         if record is None:
@@ -132,14 +132,22 @@ class ExtractiveAnswerer:
             value, pattern = m.signer, m.signer and re.escape(m.signer)
         elif want == AskedFor.POSITION:
             value, pattern = m.signer_title, m.signer_title and re.escape(m.signer_title)
+        elif want == AskedFor.ISSUER:  # as written in the text ("Ban Thường vụ Tỉnh ủy"), else in the title
+            value = m.issuing_body
+            spellings = _issuer_spellings(value, m.province) if value else []
+            pattern = spellings and "(?i:" + "|".join(_loose(v) for v in spellings) + ")"
         else:
             value, pattern = m.number, m.number and re.escape(m.number)
         if not value:
             return None  # unknown: the clause search below decides, and abstains when nothing supports
         found = written_at(self.view, record.source, pattern, 1, self.settings.max_clause_words)
+        if found is None and want == AskedFor.ISSUER and m.title:  # the text never names its issuer: the title
+            found = written_at(self.view, record.source, re.escape(m.title), 1, self.settings.max_clause_words)
         if found is None:
             return None
         citation, written = found
+        if want == AskedFor.ISSUER and not period:
+            written = value  # the body's full name ("UBND tỉnh Quảng Bình"); the quote shows how the text puts it
         doc = m.label() or record.source
         if query.language == "en":
             text = f"{written} — {doc} [1].\nSource: “{citation.quote}” [1]"
@@ -409,6 +417,20 @@ class ExtractiveAnswerer:
                       language=query.language)
 
 
+def _issuer_spellings(body: str, province: str | None) -> list[str]:
+    """"Ban Thường vụ Tỉnh ủy Lai Châu" is written "Ban Thường vụ Tỉnh ủy" in its own text, "UBND tỉnh X"
+    as "ỦY BAN NHÂN DÂN / TỈNH X" in its header. A short form must keep at least three words: "UBND tỉnh"
+    alone is any mention of the province's committee ("báo cáo UBND tỉnh")."""
+    short = body[: -len(province)].strip() if province and body.endswith(province) else body
+    spellings = [body, body.replace("UBND", "Ủy ban nhân dân"), short, short.replace("UBND", "Ủy ban nhân dân")]
+    return list(dict.fromkeys(s for s in spellings if len(s.split()) >= 3))
+
+
+def _loose(phrase: str) -> str:
+    """A phrase as a pattern that lets line breaks and spaces vary ("ỦY BAN NHÂN DÂN\nTỈNH HÀ GIANG")."""
+    return r"\s+".join(re.escape(word) for word in phrase.split())
+
+
 def written_at(view: CorpusView, source: str, pattern: str, n: int, max_clause_words: int) -> tuple[Citation, str] | None:
     """Citation ``n`` of the first clause of ``source`` where ``pattern`` is written, and what it matched."""
     chunks = sorted((s.chunk for s in view.chunks.values() if s.chunk.source == source), key=lambda c: c.index)
@@ -418,6 +440,7 @@ def written_at(view: CorpusView, source: str, pattern: str, n: int, max_clause_w
             start = chunk.start + hit.start()
             clause = next(((s, e) for s, e in _split_clauses(chunk, max_clause_words) if s <= start < e),
                           (chunk.start, chunk.end))
+            clause = (clause[0], max(clause[1], chunk.start + hit.end()))  # a match over a line break, whole
             quote = chunk.text[clause[0] - chunk.start : clause[1] - chunk.start]
             return _citation(n, chunk, clause[0], clause[1], quote), hit.group(0)
     return None

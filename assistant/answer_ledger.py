@@ -16,7 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from assistant import facts
-from assistant.asked import AskedFor, asked_for, asked_unit
+from assistant.asked import AskedFor, asked_for, asked_unit, asks_quantity, has_cue
 from assistant.ledger import Ledger, format_target, topic_of_question, without_provinces
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Citation, Query
@@ -65,15 +65,17 @@ def ledger_answer(query: Query, ledger: Ledger, view: CorpusView, sources: set[s
 
     ``sources`` restricts the rows to those documents (the app's filters), as it restricts retrieval."""
     settings = settings or LedgerAnswerSettings()
-    if not query.provinces or query.unknown_provinces or asked_for(query) != AskedFor.NUMBER:
+    if not query.provinces or query.unknown_provinces or asked_for(query) not in (AskedFor.NUMBER, AskedFor.TEXT):
         return None
     words = query.keywords_vi or query.text  # a follow-up's carried topic; English glossary terms
     if query.language == "vi":  # citizen phrasings in the documents' words: "nộp phí" → "thanh toán"
         words = f"{words} {paraphrase_terms(words)}"
-    topic = topic_of_question(words) or topic_of_question(query.text)
     terms = question_terms(words, view)
     if query.language == "en":
         terms = _with_unknown_english(terms, query.text)
+    if not terms and has_cue(_ALL_TARGETS, query) and not asks_quantity(query):  # "Quảng Bình's targets?"
+        return _overview(query, ledger, view, sources)
+    topic = topic_of_question(words) or topic_of_question(query.text)
     if topic is None or not terms:
         return None
     unit = asked_unit(query)
@@ -178,6 +180,38 @@ def _answer(query: Query, rows: list[Commitment], view: CorpusView) -> Answer:
         record = view.documents.get(row.source)
         doc = (record.metadata.label() if record else "") or row.source
         lines.append(f"{label}: {doc}: “{row.quote}” [{citation.n}]")
+    return Answer(question=query.text, text="\n".join(lines), abstained=False, mode="extractive",
+                  citations=citations, language=query.language)
+
+
+# A question for a province's targets in general: no measured thing named, only the word for targets, and no
+# "bao nhiêu" (one figure of an unnamed thing is ambiguous, not a request for the list).
+_ALL_TARGETS = r"targets?|goals?|objectives?|commitments?|chỉ tiêu|mục tiêu|cam kết"
+OVERVIEW_ROWS = 15  # more is a table: the Commitments tab has it, filtered
+
+
+def _overview(query: Query, ledger: Ledger, view: CorpusView, sources: set[str] | None) -> Answer | None:
+    """Every target of the province (for the asked years), one line and one citation each, in document order."""
+    english = query.language == "en"
+    rows = [r for p in query.provinces for r in ledger.rows(province=p)
+            if (sources is None or r.source in sources) and (not query.years or r.year in query.years)]
+    if not rows:
+        return None
+    rows.sort(key=lambda r: (r.source, r.start))
+    shown = rows[:OVERVIEW_ROWS]
+    citations = tuple(_citation(n, row, view) for n, row in enumerate(shown, start=1))
+    years = ", ".join(map(str, query.years))
+    province = ", ".join(query.provinces)
+    head = (f"{province}'s targets{f' for {years}' if years else ''} in the documents:" if english
+            else f"Các chỉ tiêu của {province}{f' cho năm {years}' if years else ''} trong các văn bản:")
+    lines = [head]
+    for row, citation in zip(shown, citations):
+        target = format_target(row, "en" if english else "vi")
+        when = (f"by {row.year}" if english else f"năm {row.year}") if row.year else ""
+        lines.append(f"- {row.metric}: {target}{f' ({when})' if when else ''} [{citation.n}]")
+    if len(rows) > len(shown):
+        more = len(rows) - len(shown)
+        lines.append(f"… and {more} more (Commitments tab)." if english else f"… và {more} chỉ tiêu khác (tab Cam kết).")
     return Answer(question=query.text, text="\n".join(lines), abstained=False, mode="extractive",
                   citations=citations, language=query.language)
 

@@ -23,11 +23,14 @@ class AskedFor:
     DOC_NUMBER = "doc_number"
     PERSON = "person"
     POSITION = "position"  # the signer's position: "ký với chức vụ gì"
+    ISSUER = "issuer"  # the body that issued the document: "cơ quan nào ban hành", "who issued"
     FREQUENCY = "frequency"
     TEXT = "text"
 
 
 _POSITION = r"chức vụ|chức danh|cương vị|what position|which position|what title|in what capacity|what capacity"
+_ISSUER = (r"cơ quan nào ban hành|ai ban hành|do ai ban hành|do cơ quan nào|đơn vị nào ban hành|who issued|"
+           r"which (?:body|agency|authority|organ) issued|issued by whom|issuing (?:body|agency|authority)")
 _PERSON = r"ai ký|người ký|ký bởi|ai là người ký|who signed|signer|signatory|signed by"
 _DATE = r"ngày nào|khi nào|bao giờ|ngày ban hành|thời gian ban hành|đăng ngày|ngày đăng|when|what date|which date"
 _DOC_NUMBER = (r"(?:nghị quyết|nghị định|văn bản|công văn|quyết định|chỉ thị|kế hoạch|thông tư) (?:nào|số mấy)|"
@@ -86,7 +89,7 @@ def asked_for(query: Query) -> str:
 
 
 def _kind(query: Query, own: bool) -> str | None:
-    for kind, pattern in ((AskedFor.POSITION, _POSITION), (AskedFor.PERSON, _PERSON), (AskedFor.DATE, _DATE), (AskedFor.DOC_NUMBER, _DOC_NUMBER),
+    for kind, pattern in ((AskedFor.POSITION, _POSITION), (AskedFor.ISSUER, _ISSUER), (AskedFor.PERSON, _PERSON), (AskedFor.DATE, _DATE), (AskedFor.DOC_NUMBER, _DOC_NUMBER),
                           (AskedFor.FREQUENCY, _FREQUENCY), (AskedFor.NUMBER, _NUMBER), (AskedFor.TEXT, _TEXT),
                           (AskedFor.NUMBER, _TARGET)):
         if has_cue(pattern, query, own):
@@ -97,6 +100,11 @@ def _kind(query: Query, own: bool) -> str | None:
 def asked_unit(query: Query) -> str | None:
     """The kind of quantity asked for, when the question says: a percentage is no answer to "how much money"."""
     return next((kind for kind, pattern in _UNITS if has_cue(pattern, query)), None)
+
+
+def asks_quantity(query: Query) -> bool:
+    """"bao nhiêu", "how much", "tỷ lệ": one figure is asked for, of something the question must name."""
+    return has_cue(_NUMBER, query)
 
 
 def asks_list(query: Query) -> bool:

@@ -29,6 +29,8 @@ def u(text: str, previous=None):
         ("Tỉnh Sơn La đặt mục tiêu gì về chính quyền điện tử?", AskedFor.TEXT),  # a goal in words
         ("What targets does Sơn La set for e-government?", AskedFor.TEXT),
         ("Ai ký Chỉ thị của Lai Châu?", AskedFor.PERSON),
+        ("Kế hoạch 2943/KH-UBND do cơ quan nào ban hành?", AskedFor.ISSUER),
+        ("Who issued the Lai Chau directive on PCI?", AskedFor.ISSUER),
         ("Ông ấy ký với chức vụ gì?", AskedFor.POSITION),
         ("Nghị quyết 12-NQ/TU được ban hành ngày nào?", AskedFor.DATE),
         ("Kế hoạch căn cứ nghị quyết nào của Chính phủ?", AskedFor.DOC_NUMBER),

@@ -93,3 +93,21 @@ def test_questions_about_an_unseen_province(pipeline, question: str, lead: str) 
 def test_what_the_unseen_document_does_not_say_is_not_answered(pipeline, question: str) -> None:
     answer = pipeline.answer(question)
     assert answer.abstained and answer.citations == ()
+
+
+def test_a_province_s_targets_in_general_are_listed_each_with_its_source(pipeline) -> None:
+    answer = pipeline.answer("What are Hà Giang's targets?")
+    assert not answer.abstained
+    lines = answer.text.splitlines()
+    assert lines[0] == "Hà Giang's targets in the documents:"
+    for figure in ("over 98%", "at least 85%", "60%", "100%"):
+        assert any(figure in line for line in lines[1:]), (figure, answer.text)
+    assert len(answer.citations) == 4 and {c.province for c in answer.citations} == {"Hà Giang"}
+    assert_citations_quote_the_documents(answer, pipeline)
+
+
+def test_the_issuing_body_is_named_in_full_and_cited_where_the_text_names_it(pipeline) -> None:
+    answer = pipeline.answer("Kế hoạch 125/KH-UBND do cơ quan nào ban hành?")
+    assert first_line(answer).startswith("UBND tỉnh Hà Giang")
+    assert "ỦY BAN NHÂN DÂN" in answer.citations[0].quote.upper()
+    assert_citations_quote_the_documents(answer, pipeline)
