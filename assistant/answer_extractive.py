@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from assistant import facts
-from assistant.asked import Ask, AskedFor, ask_of
+from assistant.asked import Ask, AskedFor, ask_of, asks_which_provinces
 from assistant.types import Answer, Citation, Query, ScoredChunk
 from assistant.understand import blank_provinces, paraphrase_matches
 from ingest.document import Chunk
@@ -56,7 +56,6 @@ _DOC_LEVEL = re.compile(r"\b(ban hanh|ky|issued|sign|signed|signer|signatory|hie
                         r"number|(?<!co )so may|so bao nhieu|adopted|promulgated)\b")
 _ASKS_PERIOD = re.compile(r"\b(giai doan nao|thoi ky nao|what period|which period|time frame|timeframe|"
                           r"period covered|(?:what|which) is the period|covers? (?:what|which) (?:period|years))\b")
-_CROSS = re.compile(r"\b(tinh nao|nhung tinh|cac tinh|which provinces?|what provinces?|dia phuong nao)\b")
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ class ExtractiveAnswerer:
         if not supported:
             year_missing = query.years and any(c.coverage >= self.settings.min_coverage for c in clauses)
             return self._abstain(query, passages, reason="year" if year_missing else "nothing")
-        if _CROSS.search(plain(query.text)) and not query.provinces:  # "tỉnh nào …?" (named ones: answer_compare)
+        if asks_which_provinces(query):  # "tỉnh nào …?" (provinces the question names: answer_compare)
             return self._cross_answer(query, supported, ask)
         best = max(supported, key=lambda c: c.score)
         lead = self._lead(query, ask, best)

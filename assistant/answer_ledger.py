@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant import facts
-from assistant.asked import AskedFor, asked_for, asked_unit, asks_quantity, has_cue
+from assistant.asked import AskedFor, asked_for, asked_unit, asks_quantity, asks_which_provinces, has_cue
 from assistant.ledger import Ledger, format_target, topic_of_question, without_provinces
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Citation, Query
@@ -65,7 +65,9 @@ def ledger_answer(query: Query, ledger: Ledger, view: CorpusView, sources: set[s
 
     ``sources`` restricts the rows to those documents (the app's filters), as it restricts retrieval."""
     settings = settings or LedgerAnswerSettings()
-    if not query.provinces or query.unknown_provinces or asked_for(query) not in (AskedFor.NUMBER, AskedFor.TEXT):
+    cross = asks_which_provinces(query)  # "Tỉnh nào đặt mục tiêu cắt giảm chi phí tuân thủ?"
+    if (not query.provinces and not cross) or query.unknown_provinces or asked_for(query) not in (
+            AskedFor.NUMBER, AskedFor.TEXT):
         return None
     words = query.keywords_vi or query.text  # a follow-up's carried topic; English glossary terms
     if query.language == "vi":  # citizen phrasings in the documents' words: "nộp phí" → "thanh toán"
@@ -73,7 +75,7 @@ def ledger_answer(query: Query, ledger: Ledger, view: CorpusView, sources: set[s
     terms = question_terms(words, view)
     if query.language == "en":
         terms = _with_unknown_english(terms, query.text)
-    if not terms and has_cue(_ALL_TARGETS, query) and not asks_quantity(query):  # "Quảng Bình's targets?"
+    if not terms and not cross and has_cue(_ALL_TARGETS, query) and not asks_quantity(query):  # "Quảng Bình's targets?"
         return _overview(query, ledger, view, sources)
     topic = topic_of_question(words) or topic_of_question(query.text)
     if topic is None or not terms:
@@ -81,17 +83,26 @@ def ledger_answer(query: Query, ledger: Ledger, view: CorpusView, sources: set[s
     unit = asked_unit(query)
     numbers = {_norm_number(n) for n in query.doc_numbers}
     picked: list[Commitment] = []
-    for province in query.provinces:
+    provinces = query.provinces or sorted({r.province for r in ledger.rows(topic=topic) if r.province})
+    for province in provinces:
         rows = [r for r in ledger.rows(province=province, topic=topic)
                 if (sources is None or r.source in sources)
                 and (not query.years or r.year in query.years)
                 and (not numbers or _norm_number(r.number or "") in numbers)
                 and (unit is None or facts.unit_kind(r.unit) == unit)]
         chosen = choose(rows, terms, settings)
+        if chosen is None and cross:
+            continue  # that province has no such target: it is not one of the answers
         if chosen is None:
             return None
         picked.extend(chosen)
-    return _answer(query, picked, view)
+    if not picked:
+        return None
+    answer = _answer(query, picked, view)
+    if cross:
+        head = "Provinces whose documents set this target:" if query.language == "en" else "Các tỉnh đặt chỉ tiêu này:"
+        answer = replace(answer, text=f"{head}\n{answer.text}")
+    return answer
 
 
 def question_terms(text: str, view: CorpusView) -> dict[str, float]:

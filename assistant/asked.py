@@ -102,6 +102,14 @@ def asked_unit(query: Query) -> str | None:
     return next((kind for kind, pattern in _UNITS if has_cue(pattern, query)), None)
 
 
+_WHICH_PROVINCES = r"tỉnh nào|những tỉnh|các tỉnh|địa phương nào|which provinces?|what provinces?"
+
+
+def asks_which_provinces(query: Query) -> bool:
+    """"Tỉnh nào đặt mục tiêu …?": the answer is a list of provinces (when the question names none)."""
+    return not query.provinces and has_cue(_WHICH_PROVINCES, query, own=True)
+
+
 def asks_quantity(query: Query) -> bool:
     """"bao nhiêu", "how much", "tỷ lệ": one figure is asked for, of something the question must name."""
     return has_cue(_NUMBER, query)

@@ -127,3 +127,20 @@ def test_settings_are_checked() -> None:
         LedgerAnswerSettings(min_coverage=0)
     with pytest.raises(ValueError, match="tie_margin must be in"):
         LedgerAnswerSettings(tie_margin=1.5)
+
+
+def test_which_provinces_set_a_target_lists_each_with_its_own_row(world) -> None:
+    answer = ask(world, "Tỉnh nào đặt chỉ tiêu cắt giảm chi phí tuân thủ năm 2025?")
+    assert answer is not None and answer.text.splitlines()[0] == "Các tỉnh đặt chỉ tiêu này:"
+    by_province = {c.province: c for c in answer.citations}
+    assert set(by_province) == {"Lai Châu", "Quảng Bình"}
+    assert by_province["Lai Châu"].source == "lai_chau.txt" and by_province["Quảng Bình"].source == "quang_binh.txt"
+    for c in answer.citations:
+        assert world[1].documents[c.source].text[c.start:c.end] == c.quote and "chi phí tuân thủ" in c.quote
+
+
+def test_a_province_s_targets_in_general_are_listed(world) -> None:
+    answer = ask(world, "What are Lai Châu's targets?")
+    assert answer is not None and answer.text.startswith("Lai Châu's targets in the documents:")
+    assert {c.province for c in answer.citations} == {"Lai Châu"} and len(answer.citations) >= 2
+    assert ask(world, "Lai Châu đặt mục tiêu bao nhiêu phần trăm?") is None  # one figure of what? not a list
