@@ -178,7 +178,7 @@ class ExtractiveAnswerer:
             chunk = scored.chunk
             doc = self.view.documents.get(chunk.source)
             full = doc.text if doc and doc.text else None
-            for start, end in _split_clauses(chunk, self.settings.max_clause_words, sentences_only):
+            for start, end in split_clauses(chunk, self.settings.max_clause_words, sentences_only):
                 text = chunk.text[start - chunk.start : end - chunk.start]
                 m = chunk.metadata
                 context = " ".join([*chunk.heading_path, m.title or "", m.doc_type or "", m.number or "",
@@ -437,7 +437,7 @@ def written_at(view: CorpusView, source: str, pattern: str, n: int, max_clause_w
         hit = re.search(pattern, chunk.text)
         if hit:
             start = chunk.start + hit.start()
-            clause = next(((s, e) for s, e in _split_clauses(chunk, max_clause_words) if s <= start < e),
+            clause = next(((s, e) for s, e in split_clauses(chunk, max_clause_words) if s <= start < e),
                           (chunk.start, chunk.end))
             clause = (clause[0], max(clause[1], chunk.start + hit.end()))  # a match over a line break, whole
             quote = chunk.text[clause[0] - chunk.start : clause[1] - chunk.start]
@@ -466,7 +466,7 @@ _CLAUSE_BOUNDARY = re.compile(r"[.;!?](?=\s|$)|\n")
 _SENTENCE_BOUNDARY = re.compile(r"[.!?](?=\s|$)|\n")
 
 
-def _split_clauses(chunk: Chunk, max_words: int, sentences_only: bool = False) -> list[tuple[int, int]]:
+def split_clauses(chunk: Chunk, max_words: int, sentences_only: bool = False) -> list[tuple[int, int]]:
     """Sentences and ';' clauses of the chunk as absolute (start, end) offsets. "2.000" and "0,3" have no
     space after the mark, so they stay whole; a clause over ``max_words`` is cut at commas."""
     out, pos = [], 0

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from assistant.answer_extractive import split_clauses
 from assistant.llm import build_chat_model
 from assistant.prompts import AnswerPrompts, passage_header
 from assistant.settings import Settings
@@ -127,7 +128,7 @@ class LLMAnswerer:
             extractive,
             text=text,
             mode="llm",
-            citations=_citations(result, passages, self.cite),
+            citations=tuple(_narrow(c, passages[c.n - 1], text) for c in _citations(result, passages, self.cite)),
             latency_s=extractive.latency_s + elapsed,
         )
 
@@ -140,6 +141,21 @@ def build_llm_answerer(settings: Settings) -> LLMAnswerer:
 def _citations(result: VerificationResult, passages: Sequence[ScoredChunk], cite: Cite) -> tuple[Citation, ...]:
     # Numbered as in the prompt, so the [n] in the text and Citation.n agree.
     return tuple(cite(n, passages[n - 1]) for n in sorted(result.markers))
+
+
+def _narrow(citation: Citation, passage: ScoredChunk, answer_text: str) -> Citation:
+    """The cited passage cut to the clauses that hold the answer's figures ("citations to the exact
+    passage"); the whole passage when the answer states no figure or the clauses cannot be told apart."""
+    chunk = passage.chunk
+    if (citation.start, citation.end) != (chunk.start, chunk.end):
+        return citation  # a finer ``cite`` chose already
+    stated = set().union(*(m.claims for m in find_mentions(answer_text)))
+    holding = [(s, e) for s, e in split_clauses(chunk, max_words=70)
+               if stated & set().union(*(m.implies for m in find_mentions(chunk.text[s - chunk.start : e - chunk.start])))]
+    if not holding:
+        return citation
+    start, end = holding[0][0], holding[-1][1]
+    return dataclasses.replace(citation, start=start, end=end, quote=chunk.text[start - chunk.start : end - chunk.start])
 
 
 def key_figures(extractive_text: str) -> tuple[Mention, ...]:

@@ -264,3 +264,13 @@ def test_verified_answer_keeps_the_extractive_answers_other_fields():
                         note="tỉnh lấy từ câu hỏi trước", retrieved=(("000_x.txt", 100, 180),))
     result = answerer("20% [1].").answer(QUERY, PASSAGES, extractive)
     assert (result.text, result.note, result.retrieved) == ("20% [1].", extractive.note, extractive.retrieved)
+
+
+def test_a_citation_is_cut_to_the_clause_that_holds_the_answer_s_figure():
+    text = ("Tăng cường công tác kiểm tra cải cách hành chính. Phấn đấu cắt giảm tối thiểu 20% chi phí tuân thủ "
+            "thủ tục hành chính trong năm 2022. Tổ chức tập huấn cho cán bộ, công chức.")
+    passages = [scored(text, "Lai Châu")]
+    result = answerer("Lai Châu cắt giảm tối thiểu 20% chi phí tuân thủ [1].").answer(QUERY, passages, EXTRACTIVE)
+    (cited,) = result.citations
+    assert cited.quote == "Phấn đấu cắt giảm tối thiểu 20% chi phí tuân thủ thủ tục hành chính trong năm 2022."
+    assert text[cited.start - 100 : cited.end - 100] == cited.quote  # the chunk starts at offset 100
