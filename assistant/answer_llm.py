@@ -123,12 +123,14 @@ class LLMAnswerer:
         result = verify_answer(text, given, key_figures(extractive.text))
         if not result.ok:
             return _fallback(extractive, f"LLM answer failed verification ({result.summary()}); extractive answer shown", elapsed)
+        citations = [_narrow(c, passages[c.n - 1], text) for c in _citations(result, passages, self.cite)]
+        text, citations = _drop_unsupporting(text, citations, given)
         # Everything else (question, language, related, any note on how the question was read) stays.
         return dataclasses.replace(
             extractive,
             text=text,
             mode="llm",
-            citations=tuple(_narrow(c, passages[c.n - 1], text) for c in _citations(result, passages, self.cite)),
+            citations=tuple(citations),
             latency_s=extractive.latency_s + elapsed,
         )
 
@@ -156,6 +158,21 @@ def _narrow(citation: Citation, passage: ScoredChunk, answer_text: str) -> Citat
         return citation
     start, end = holding[0][0], holding[-1][1]
     return dataclasses.replace(citation, start=start, end=end, quote=chunk.text[start - chunk.start : end - chunk.start])
+
+
+def _drop_unsupporting(text: str, citations: list[Citation], given: dict[int, str]) -> tuple[str, list[Citation]]:
+    """A small model cites every passage it was shown ("[1][2][3][4][5][6]"): when the answer states figures,
+    only the passages that hold one of them stay cited, and the other markers go from the text."""
+    stated = set().union(*(m.claims for m in find_mentions(text)))
+    holds = {c.n for c in citations if stated & set().union(*(m.implies for m in find_mentions(given[c.n])))}
+    if not stated or not holds or holds == {c.n for c in citations}:
+        return text, citations
+
+    def keep(match: re.Match[str]) -> str:
+        numbers = [n for n in re.split(r"\s*[,;]\s*", match.group(1).strip()) if int(n) in holds]
+        return f"[{', '.join(numbers)}]" if numbers else ""
+
+    return re.sub(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]", keep, text), [c for c in citations if c.n in holds]
 
 
 def key_figures(extractive_text: str) -> tuple[Mention, ...]:

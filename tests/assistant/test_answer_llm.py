@@ -274,3 +274,10 @@ def test_a_citation_is_cut_to_the_clause_that_holds_the_answer_s_figure():
     (cited,) = result.citations
     assert cited.quote == "Phấn đấu cắt giảm tối thiểu 20% chi phí tuân thủ thủ tục hành chính trong năm 2022."
     assert text[cited.start - 100 : cited.end - 100] == cited.quote  # the chunk starts at offset 100
+
+
+def test_passages_cited_without_the_answer_s_figure_are_dropped_with_their_markers():
+    result = answerer("Lai Châu cắt giảm tối thiểu 20% chi phí tuân thủ năm 2022 [1][2].").answer(
+        QUERY, PASSAGES, EXTRACTIVE)
+    assert result.note == "" and [c.n for c in result.citations] == [1]
+    assert result.text == "Lai Châu cắt giảm tối thiểu 20% chi phí tuân thủ năm 2022 [1]."
