@@ -22,7 +22,8 @@ from assistant.llm import build_chat_model
 from assistant.prompts import AnswerPrompts, passage_header
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, Query, ScoredChunk
-from assistant.verify import Mention, VerificationResult, find_mentions, verify_answer
+from assistant.verify import (Mention, VerificationResult, claimed_by, find_mentions, keep_markers, supported_by,
+                             verify_answer)
 
 Cite = Callable[[int, ScoredChunk], Citation]
 
@@ -123,8 +124,9 @@ class LLMAnswerer:
         result = verify_answer(text, given, key_figures(extractive.text))
         if not result.ok:
             return _fallback(extractive, f"LLM answer failed verification ({result.summary()}); extractive answer shown", elapsed)
-        citations = [_narrow(c, passages[c.n - 1], text) for c in _citations(result, passages, self.cite)]
-        text, citations = _drop_unsupporting(text, citations, given)
+        stated = claimed_by(text)
+        citations = [_narrow(c, passages[c.n - 1], stated) for c in _citations(result, passages, self.cite)]
+        text, citations = _drop_unsupporting(text, citations, given, stated)
         # Everything else (question, language, related, any note on how the question was read) stays.
         return dataclasses.replace(
             extractive,
@@ -145,34 +147,28 @@ def _citations(result: VerificationResult, passages: Sequence[ScoredChunk], cite
     return tuple(cite(n, passages[n - 1]) for n in sorted(result.markers))
 
 
-def _narrow(citation: Citation, passage: ScoredChunk, answer_text: str) -> Citation:
-    """The cited passage cut to the clauses that hold the answer's figures ("citations to the exact
-    passage"); the whole passage when the answer states no figure or the clauses cannot be told apart."""
+def _narrow(citation: Citation, passage: ScoredChunk, stated: set) -> Citation:
+    """The cited passage cut to the clauses that hold the answer's figures (``stated``: what they claim) —
+    "citations to the exact passage"; the whole passage when the answer states no figure or no clause holds one."""
     chunk = passage.chunk
     if (citation.start, citation.end) != (chunk.start, chunk.end):
         return citation  # a finer ``cite`` chose already
-    stated = set().union(*(m.claims for m in find_mentions(answer_text)))
     holding = [(s, e) for s, e in split_clauses(chunk, max_words=70)
-               if stated & set().union(*(m.implies for m in find_mentions(chunk.text[s - chunk.start : e - chunk.start])))]
+               if stated & supported_by(chunk.text[s - chunk.start : e - chunk.start])]
     if not holding:
         return citation
     start, end = holding[0][0], holding[-1][1]
     return dataclasses.replace(citation, start=start, end=end, quote=chunk.text[start - chunk.start : end - chunk.start])
 
 
-def _drop_unsupporting(text: str, citations: list[Citation], given: dict[int, str]) -> tuple[str, list[Citation]]:
+def _drop_unsupporting(text: str, citations: list[Citation], given: dict[int, str],
+                       stated: set) -> tuple[str, list[Citation]]:
     """A small model cites every passage it was shown ("[1][2][3][4][5][6]"): when the answer states figures,
     only the passages that hold one of them stay cited, and the other markers go from the text."""
-    stated = set().union(*(m.claims for m in find_mentions(text)))
-    holds = {c.n for c in citations if stated & set().union(*(m.implies for m in find_mentions(given[c.n])))}
+    holds = {c.n for c in citations if stated & supported_by(given[c.n])}
     if not stated or not holds or holds == {c.n for c in citations}:
         return text, citations
-
-    def keep(match: re.Match[str]) -> str:
-        numbers = [n for n in re.split(r"\s*[,;]\s*", match.group(1).strip()) if int(n) in holds]
-        return f"[{', '.join(numbers)}]" if numbers else ""
-
-    return re.sub(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]", keep, text), [c for c in citations if c.n in holds]
+    return keep_markers(text, holds), [c for c in citations if c.n in holds]
 
 
 def key_figures(extractive_text: str) -> tuple[Mention, ...]:

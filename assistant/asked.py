@@ -38,9 +38,10 @@ _DOC_NUMBER = (r"(?:nghị quyết|nghị định|văn bản|công văn|quyết 
                r"số hiệu|(?<!có )số mấy|số bao nhiêu|document number|what number|ký hiệu|số văn bản|"
                r"số nghị quyết|số kế hoạch|số quyết định")
 _FREQUENCY = r"how often|how frequently|bao lâu một lần|mấy lần|định kỳ|thường xuyên đến mức nào"
+_RANK = r"xếp thứ|xếp hạng|đứng thứ|vị trí thứ|ranking|ranked|rank"
 # Asks for a quantity outright.
 _NUMBER = (r"bao nhiêu|mấy|tỷ lệ|phần trăm|how much|how many|what percentage|what percent|what share|"
-           r"what proportion|percent|bao lâu|how long|xếp thứ|xếp hạng|đứng thứ|vị trí thứ|ranking|ranked|rank")
+           rf"what proportion|percent|bao lâu|how long|{_RANK}")
 # Asks for things named in words: "cơ quan nào chủ trì", "những giải pháp nào", "what measures".
 _TEXT = (r"(?:cơ quan|đơn vị|sở|ngành|giải pháp|nhiệm vụ|nội dung|lĩnh vực|thông tin|vấn đề|hình thức|biện pháp|"
          r"chương trình|đề án|khâu|đột phá|trọng tâm|phương thức|yêu cầu|cấp|ai) nào|những gì|những ai|gồm những|"
@@ -57,7 +58,7 @@ _UNITS = (
               r"funding|vnd"),
     ("percent", r"phần trăm|tỷ lệ|percent|percentage|what share|what proportion"),
     ("time", r"bao lâu|mấy phút|bao nhiêu phút|how long|how many minutes|minutes"),
-    ("rank", r"xếp thứ|xếp hạng|đứng thứ|vị trí thứ|ranking|ranked|rank"),
+    ("rank", _RANK),
 )
 # "mấy cấp chính quyền", "bao nhiêu nhiệm vụ": the noun a bare number must stand before ("3 cấp").
 _COUNTED = re.compile(r"(?:mấy|bao nhiêu)\s+(\w+(?:\s+\w+){0,2})")
@@ -88,10 +89,14 @@ def asked_for(query: Query) -> str:
         AskedFor.NUMBER if query.years and not has_cue(_LIST, query) else AskedFor.TEXT)  # "… năm 2030?": a figure
 
 
+# In order: the first kind whose cue the question has wins ("bao nhiêu" before "mục tiêu").
+_KINDS = ((AskedFor.POSITION, _POSITION), (AskedFor.ISSUER, _ISSUER), (AskedFor.PERSON, _PERSON),
+          (AskedFor.DATE, _DATE), (AskedFor.DOC_NUMBER, _DOC_NUMBER), (AskedFor.FREQUENCY, _FREQUENCY),
+          (AskedFor.NUMBER, _NUMBER), (AskedFor.TEXT, _TEXT), (AskedFor.NUMBER, _TARGET))
+
+
 def _kind(query: Query, own: bool) -> str | None:
-    for kind, pattern in ((AskedFor.POSITION, _POSITION), (AskedFor.ISSUER, _ISSUER), (AskedFor.PERSON, _PERSON), (AskedFor.DATE, _DATE), (AskedFor.DOC_NUMBER, _DOC_NUMBER),
-                          (AskedFor.FREQUENCY, _FREQUENCY), (AskedFor.NUMBER, _NUMBER), (AskedFor.TEXT, _TEXT),
-                          (AskedFor.NUMBER, _TARGET)):
+    for kind, pattern in _KINDS:
         if has_cue(pattern, query, own):
             return kind
     return None

@@ -77,6 +77,25 @@ def find_mentions(text: str) -> list[Mention]:
     return [_mention(m) for m in _MENTION.finditer(text)]
 
 
+def supported_by(text: str) -> set[Key]:
+    """Every value that a text containing these figures supports (what ``Mention.implies`` says)."""
+    return set().union(*(m.implies for m in find_mentions(text)))
+
+
+def claimed_by(text: str) -> set[Key]:
+    """Every value the figures of ``text`` may stand for (what ``Mention.claims`` says)."""
+    return set().union(*(m.claims for m in find_mentions(text)))
+
+
+def keep_markers(text: str, kept: set[int]) -> str:
+    """``text`` with only the passage numbers in ``kept`` left in its markers ("[1][2]" → "[1]")."""
+    def keep(match: re.Match[str]) -> str:
+        numbers = [n.strip() for n in re.split(r"[,;]", match.group(1)) if int(n) in kept]
+        return f"[{', '.join(numbers)}]" if numbers else ""
+
+    return _MARKER.sub(keep, text)
+
+
 def verify_answer(text: str, cited_passages: dict[int, str], required: tuple[Mention, ...] = ()) -> VerificationResult:
     """``cited_passages`` maps each passage number given to the model to that passage's text; ``required``
     are figures the answer must state (the ones the extractive reading found for the question)."""
@@ -90,15 +109,12 @@ def verify_answer(text: str, cited_passages: dict[int, str], required: tuple[Men
         problems.append(f"marker(s) {_brackets(unknown)} point to no given passage (given: {given})")
 
     cited = [n for n in markers if n in cited_passages]
-    supported: set[Key] = set()
-    for n in cited:
-        for mention in find_mentions(cited_passages[n]):
-            supported |= mention.implies
+    supported = set().union(*(supported_by(cited_passages[n]) for n in cited))
     if cited:
         missing = [m.text for m in find_mentions(text) if not (m.claims & supported)]
         for figure in dict.fromkeys(missing):  # once each, in order
             problems.append(f"{figure!r} is not in the cited passages {_brackets(cited)}")
-    stated: set[Key] = set().union(*(m.implies for m in find_mentions(text)))
+    stated = supported_by(text)
     for mention in required:
         if not mention.claims & stated:
             problems.append(f"the answer leaves out {mention.text!r}, which the passages state for this question")
