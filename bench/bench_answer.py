@@ -43,7 +43,7 @@ def cold_start() -> float:
 
 
 def warm_latencies(pipeline, questions: list[dict], mode: str) -> list[float]:
-    from assistant.cli import answer_all
+    from assistant.batch import answer_all
 
     pipeline.answer(FIRST_QUESTION, mode=mode)  # warm-up: first-call allocations are not "warm"
     records = answer_all(pipeline, questions, mode)

@@ -94,7 +94,7 @@ def count_chunks(folder: Path, ingestor) -> int:
 
 
 def measure(corpus: str, wanted_chunks: int) -> dict:
-    from assistant.pipeline import build_embedder, build_ingestor
+    from assistant.pipeline import build_embedder, build_index, build_ingestor
     from assistant.settings import Settings
     from vectorstore.chroma import ChromaIndex
 
@@ -106,7 +106,7 @@ def measure(corpus: str, wanted_chunks: int) -> dict:
         model_load_s = time.perf_counter() - started
 
         embed_watch, store_watch = Stopwatch(), Stopwatch()
-        index = ChromaIndex.from_settings(settings)
+        index = build_index(settings)
         for name in ("put_chunks", "commit_document", "delete_stale_chunks"):
             setattr(index, name, store_watch.wrap(getattr(index, name)))
         ingestor = build_ingestor(settings, embedder=TimedEmbedder(embedder, embed_watch), index=index)

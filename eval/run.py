@@ -25,7 +25,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import AssistantError, ConfigError, IngestError
+from ingest.errors import AssistantError, ConfigError, IngestError
 from assistant.settings import PROJECT_ROOT, Settings
 from eval.metrics import (
     citation_recall,
@@ -181,7 +181,7 @@ class _RankingRecorder:
 
 def answer_with_rankings(pipeline, items: list[dict], mode: str | None, on_answer: Callable[[], None] | None = None
                          ) -> tuple[list[dict], dict[int, list[Span]]]:
-    from assistant.cli import answer_all
+    from assistant.batch import answer_all
 
     recorder = _RankingRecorder(pipeline, RANKING_DEPTH, on_answer)
     records = answer_all(recorder, items, mode)
@@ -407,7 +407,7 @@ def gold_index_problems(versions: Mapping[str, str], max_file_bytes: int, corpus
     ``versions``: source -> stored version, as the pipeline serves them. A stale or partial index would score
     the code that built it, not the code under test."""
     from ingest.load import discover, load_file
-    from ingest.run import document_version
+    from vectorstore.ingestor import document_version
 
     files, _ = discover([corpus])
     wanted = {p.name: document_version(load_file(p, max_file_bytes)) for p in files}
@@ -523,7 +523,7 @@ def _single_settings(args: argparse.Namespace) -> tuple[str, Settings, dict]:
 
 def main(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) -> int:
     """`assistant eval` and `python -m eval.run`. ``pipeline_for`` replaces the real pipelines in tests."""
-    from assistant.cli import read_questions
+    from assistant.batch import read_questions
 
     items = read_questions(Path(args.questions))
     if args.ablations and (args.config or args.mode):

@@ -95,7 +95,7 @@ class Chunk:
     """A retrievable passage: a body slice of one document plus the context it needs to stand alone."""
 
     source: str
-    doc_version: str  # content hash + ingest recipe (ingest/run.py); only chunks of a document's current version are served
+    doc_version: str  # content hash + ingest recipe (vectorstore/ingestor.py); only chunks of a document's current version are served
     index: int
     start: int
     end: int

@@ -26,7 +26,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import IngestError
+from ingest.errors import IngestError
 from ingest.document import SourceDocument
 
 if TYPE_CHECKING:  # python-docx is imported lazily at run time, like pypdf

@@ -14,7 +14,7 @@ import chromadb
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
-from ingest.run import Ingestor
+from vectorstore.ingestor import Ingestor
 from tests.fakes import HashingEmbedder
 from vectorstore.chroma import ChromaIndex
 

@@ -12,11 +12,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import chromadb
 
-from assistant.errors import ConfigError, IndexUnavailable
-from assistant.settings import Settings
+from ingest.errors import ConfigError, IndexUnavailable
 from ingest.commitments import Commitment
 from ingest.document import Chunk, DocumentMetadata
 
@@ -87,14 +87,15 @@ def _row_to_chunk(text: str, meta: dict) -> StoredChunk:
     return StoredChunk(chunk, {k[3:]: v for k, v in meta.items() if k.startswith("kw_")})
 
 
-def open_client(settings: Settings) -> chromadb.api.ClientAPI:
+def open_client(path: Path, host: str = "", port: int = 8000) -> chromadb.api.ClientAPI:
+    """A Chroma server at ``host:port`` when a host is given, else the embedded store at ``path``."""
     try:
-        if settings.chroma_host:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port)
-        settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_path))
+        if host:
+            return chromadb.HttpClient(host=host, port=port)
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path))
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError variants
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.chroma_path)
+        where = f"{host}:{port}" if host else str(path)
         raise IndexUnavailable(f"Cannot open the Chroma index at {where}: {exc}") from exc
 
 
@@ -117,10 +118,6 @@ class ChromaIndex:
                 f"The index {collection!r} was built with embedding model {built_with!r}, but the setting is "
                 f"{embedding_model!r}. Use another CCHC_COLLECTION, or set CCHC_EMBEDDING_MODEL={built_with}."
             )
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "ChromaIndex":
-        return cls(open_client(settings), settings.collection, settings.embedding_model)
 
     # --- document registry -----------------------------------------------------------------------
     def documents(self, with_text: bool = False) -> dict[str, DocumentRecord]:

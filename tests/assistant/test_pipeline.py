@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import BadQuestion, EmptyIndex
-from assistant.pipeline import Pipeline, build_ingestor, build_pipeline
+from ingest.errors import BadQuestion, EmptyIndex
+from assistant.pipeline import Pipeline, build_index, build_ingestor, build_pipeline
 from assistant.settings import Settings
 from assistant.types import Answer
 from tests.assistant.conftest import DIEN_BIEN_RESOLUTION, LAI_CHAU_PLAN, QUANG_BINH_PLAN
@@ -128,7 +128,7 @@ def injected_pipeline(tmp_path_factory: pytest.TempPathFactory, real_embedder) -
     settings = Settings(chroma_path=base / "chroma", collection="injected")
     report = build_ingestor(settings, embedder=real_embedder).run([base / "corpus"])
     assert report.added == ["900_injected.txt"], report.summary()
-    return Pipeline(settings, ChromaIndex.from_settings(settings), real_embedder)
+    return Pipeline(settings, build_index(settings), real_embedder)
 
 
 @pytest.mark.model

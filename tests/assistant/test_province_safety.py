@@ -11,7 +11,7 @@ import pytest
 
 from ingest.textnorm import strip_accents
 from tests.assistant.conftest import CORPUS_PROVINCES
-from tests.assistant.test_answer_extractive import assert_citations_quote_the_documents
+from tests.assistant.answer.test_extractive import assert_citations_quote_the_documents
 
 METRICS_VI = [
     "cắt giảm chi phí tuân thủ bao nhiêu phần trăm",

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.pipeline import Pipeline, build_ingestor
+from assistant.pipeline import Pipeline, build_index, build_ingestor
 from assistant.settings import Settings
-from tests.assistant.test_answer_extractive import assert_citations_quote_the_documents, first_line
+from tests.assistant.answer.test_extractive import assert_citations_quote_the_documents, first_line
 from tests.fakes import HashingEmbedder
 from vectorstore.chroma import ChromaIndex
 
@@ -60,7 +60,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
     embedder = HashingEmbedder()
     report = build_ingestor(settings, embedder=embedder).run([base / "corpus"])
     assert report.added == ["ha_giang_125.txt"], report.summary()
-    return Pipeline(settings, ChromaIndex.from_settings(settings), embedder)
+    return Pipeline(settings, build_index(settings), embedder)
 
 
 def test_the_metadata_of_an_official_plan(pipeline) -> None:

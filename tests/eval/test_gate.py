@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.cli import read_questions
+from assistant.batch import read_questions
 from assistant.settings import Settings
 from eval import run as runner
 from eval.validate_gold import DEFAULT_GOLD

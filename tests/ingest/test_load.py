@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import IngestError
+from ingest.errors import IngestError
 from assistant.settings import Settings
 from ingest.load import SUPPORTED_SUFFIXES, Skipped, discover, load_file, looks_vietnamese
 

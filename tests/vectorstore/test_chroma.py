@@ -8,10 +8,11 @@ from pathlib import Path
 import chromadb
 import pytest
 
-from assistant.errors import ConfigError, IndexUnavailable
+from ingest.errors import ConfigError, IndexUnavailable
 from assistant.settings import Settings
 from ingest.document import Chunk, DocumentMetadata
 from tests.fakes import HashingEmbedder
+from assistant.pipeline import build_index
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk, open_client
 from vectorstore.keyword import analyse
 
@@ -132,7 +133,7 @@ def test_mismatched_lengths_and_empty_batches(chroma_index: ChromaIndex) -> None
 
 def test_the_embedded_store_persists_on_disk(chroma_dir: Path) -> None:
     settings = Settings(chroma_path=chroma_dir, collection="persist", embedding_model="fake")
-    ingest(ChromaIndex.from_settings(settings), *A1)
+    ingest(build_index(settings), *A1)
     assert chroma_dir.is_dir()
     reopened = ChromaIndex(chromadb.PersistentClient(path=str(chroma_dir)), "persist", "fake")
     assert set(reopened.documents()) == {"a.txt"}
@@ -151,13 +152,12 @@ def test_an_unusable_store_path_is_index_unavailable(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     with pytest.raises(IndexUnavailable, match=f"Cannot open the Chroma index at {blocker}"):
-        open_client(Settings(chroma_path=blocker))
+        open_client(blocker)
 
 
 def test_an_unreachable_server_is_index_unavailable() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = Settings(chroma_host="127.0.0.1", chroma_port=port, collection="test")
     with pytest.raises(IndexUnavailable, match=f"127.0.0.1:{port}"):
-        ChromaIndex.from_settings(settings)
+        ChromaIndex(open_client(Path("unused"), "127.0.0.1", port), "test", "fake")

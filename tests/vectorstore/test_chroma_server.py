@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.pipeline import build_ingestor, build_pipeline
+from assistant.pipeline import build_index, build_ingestor, build_pipeline
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import SAMPLE_FILES
 from tests.ingest.test_metadata import SAMPLE_METADATA
@@ -73,7 +73,7 @@ def test_ingest_and_query_through_a_chroma_server(chroma_server, sample_corpus: 
     assert not unused_path.exists()  # nothing went to the embedded store
     assert (data / "chroma.sqlite3").is_file()  # it went to the server's store
 
-    index = ChromaIndex.from_settings(settings)
+    index = build_index(settings)
     assert {s: r.metadata for s, r in index.documents().items()} == SAMPLE_METADATA
     assert index.count_chunks() == len(index.served_chunks()) == report.chunks_written
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from assistant.errors import ModelUnavailable
+from ingest.errors import ModelUnavailable
 from assistant.settings import Settings
 from tests.fakes import HashingEmbedder
 from vectorstore import embeddings
@@ -53,9 +53,11 @@ def test_empty_batch_does_not_call_the_model(recording):
     assert recording.calls == []
 
 
-def test_from_settings_uses_the_settings(recording, tmp_path):
+def test_build_embedder_uses_the_settings(recording, tmp_path):
+    from assistant.pipeline import build_embedder
+
     settings = Settings(embedding_model=str(tmp_path), query_prefix="q: ", passage_prefix="p: ", embed_batch_size=4)
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    embedder = build_embedder(settings)
     assert (embedder.model_name, embedder.query_prefix, embedder.passage_prefix, embedder.batch_size) == (
         str(tmp_path), "q: ", "p: ", 4)
 
@@ -80,7 +82,9 @@ def test_folder_that_is_not_a_model_is_a_clear_error(tmp_path):
 
 def test_local_model_not_built_is_a_clear_error(tmp_path):
     with pytest.raises(ModelUnavailable, match="make setup"):
-        SentenceTransformerEmbedder.from_settings(Settings(models_dir=tmp_path))
+        from assistant.pipeline import build_embedder
+
+        build_embedder(Settings(models_dir=tmp_path))
 
 
 def test_hashing_embedder_is_a_deterministic_normalized_embedder():

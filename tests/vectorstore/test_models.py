@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ModelUnavailable
+from ingest.errors import ModelUnavailable
 from assistant.settings import Settings
 from vectorstore import models
 from vectorstore.e5_tokenizer import compile_charsmap
@@ -185,10 +185,8 @@ def test_folder_from_another_recipe_is_not_current(tmp_path):
 
 
 def test_resolve_embedding_model(tmp_path):
-    settings = Settings(models_dir=tmp_path)
     with pytest.raises(ModelUnavailable, match=r"'e5-small-local' is not ready .*make setup"):
-        models.resolve_embedding_model(settings)
-    _fake_build(models.e5_small_dir(settings))
-    assert models.resolve_embedding_model(settings) == str(tmp_path / models.E5_FOLDER_NAME)
-    other = settings.replace(embedding_model="/some/where/all-MiniLM-L6-v2")
-    assert models.resolve_embedding_model(other) == "/some/where/all-MiniLM-L6-v2"
+        models.resolve_embedding_model("e5-small-local", tmp_path)
+    _fake_build(models.e5_small_dir(tmp_path))
+    assert models.resolve_embedding_model("e5-small-local", tmp_path) == str(tmp_path / models.E5_FOLDER_NAME)
+    assert models.resolve_embedding_model("/some/where/all-MiniLM-L6-v2", tmp_path) == "/some/where/all-MiniLM-L6-v2"

@@ -1,0 +1,120 @@
+"""The Gradio web app: `assistant serve` (and `make run`) starts it on 127.0.0.1:7860 by default.
+
+One page per interface language, sharing one pipeline: ``/`` in ``settings.ui_language`` (Vietnamese by
+default) and ``/en/`` or ``/vi/`` for the other one, linked from the page header. A page is a header
+plus tabs; a tab is one function ``(AppContext) -> None`` (see ``app_context.py``), so adding a tab is
+adding its function to ``TABS`` (or passing ``tabs=`` to ``build_app``). The programmatic API
+(``/ask``, ``/documents``, see ``app_api.py``) lives on every page; clients use the root one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Sequence
+
+import gradio as gr
+from fastapi import FastAPI
+
+from assistant.app.api import build_api
+from assistant.app.chat import build_chat_tab
+from assistant.app.commitments import build_commitments_tab
+from assistant.app.context import AppContext, TabBuilder
+from assistant.app.documents import build_documents_tab
+from assistant.app.render import text_html
+from assistant.app.service import AssistantService
+from assistant.app.text import LANGUAGES, texts
+from assistant.app.feedback import FeedbackLog
+from assistant.pipeline import Pipeline
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TABS: tuple[TabBuilder, ...] = (build_chat_tab, build_documents_tab, build_commitments_tab)
+QUEUE_MAX_SIZE = 200  # waiting events per page beyond which new ones are refused with "queue full"
+
+CSS = """
+.cchc-passage { white-space: pre-wrap; line-height: 1.55; margin-top: .5em; padding: .5em .75em;
+                border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
+.cchc-passage mark { background: #ffe066; color: #111; padding: 0 .1em; border-radius: 2px; }
+.cchc-meta { font-size: .92em; line-height: 1.5; }
+.cchc-notice { color: var(--body-text-color-subdued); font-style: italic; }
+/* the theme's monospace font lacks some Vietnamese glyphs (ố, ề): the table uses the text font */
+#cchc-documents table, #cchc-documents table * { font-family: var(--font); }
+#cchc-commitments table, #cchc-commitments table * { font-family: var(--font); }
+.cchc-compare { border-collapse: collapse; width: 100%; }
+.cchc-compare th, .cchc-compare td { border: 1px solid var(--border-color-primary); padding: .3em .5em; vertical-align: top; }
+#cchc-header h2 { margin: 0 0 .3em; }
+#cchc-header a { font-weight: 600; }
+"""
+
+
+def page_path(language: str, settings: Settings) -> str:
+    """Where the page in ``language`` is served: the root for the configured language."""
+    return "/" if language == settings.ui_language else f"/{language}/"
+
+
+def build_app(service: AssistantService, settings: Settings, language: str | None = None,
+              tabs: Sequence[TabBuilder] = TABS, feedback: FeedbackLog | None = None) -> gr.Blocks:
+    language = language or settings.ui_language
+    t = texts(language)
+    other = next(lang for lang in LANGUAGES if lang != language)
+    with gr.Blocks(title=t["page_title"], analytics_enabled=False) as demo:
+        ctx = AppContext(service=service, settings=settings, feedback=feedback or FeedbackLog(settings.feedback_path),
+                         language=language, demo=demo)
+        # gr.HTML, not Markdown: Markdown links open a new tab, and switching language should not
+        gr.HTML(f"<h2>{text_html(t['heading'])}</h2><p>{text_html(t['intro'])}<br>"
+                f'<a href="{page_path(other, settings)}" lang="{other}">{text_html(t["other_language"])}</a></p>',
+                elem_id="cchc-header")
+        with gr.Tabs():
+            for build_tab in tabs:
+                build_tab(ctx)
+        build_api(ctx)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX_SIZE)
+    return demo
+
+
+def build_server(pipeline: Pipeline, settings: Settings, tabs: Sequence[TabBuilder] = TABS) -> FastAPI:
+    """A FastAPI app serving both language pages over one pipeline and one feedback log."""
+    service = AssistantService(pipeline)
+    feedback = FeedbackLog(settings.feedback_path)
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # the root page last: a mount at "/" would otherwise capture "/en/..." too
+    for language in sorted(LANGUAGES, key=lambda lang: page_path(lang, settings) == "/"):
+        demo = build_app(service, settings, language, tabs, feedback)
+        server = gr.mount_gradio_app(
+            server, demo, path=page_path(language, settings).rstrip("/") or "/",
+            server_name=settings.host, server_port=settings.port, footer_links=["api"],
+            max_file_size=settings.max_file_bytes, ssr_mode=False, mcp_server=False, css=CSS,
+            theme=gr.themes.Soft(),
+        )
+    return server
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings) -> None:
+    """Build the pipeline once, then serve until interrupted."""
+    import uvicorn
+
+    from assistant.pipeline import build_pipeline
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not is_loopback(settings.host):
+        log.warning("Binding to %s: the app is reachable from other machines (an explicit choice; "
+                    "the default is 127.0.0.1).", settings.host)
+    pipeline = build_pipeline(settings)
+    server = build_server(pipeline, settings)
+    other = next(lang for lang in LANGUAGES if lang != settings.ui_language)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"CCHC assistant: {base}/  ({texts(settings.ui_language)['other_language']}: {base}{page_path(other, settings)})",
+          flush=True)
+    # open event streams (browsers, API clients) would otherwise hold a Ctrl+C / SIGTERM for minutes
+    uvicorn.run(server, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)

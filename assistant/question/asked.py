@@ -1,0 +1,157 @@
+"""What kind of answer a question wants: a figure, a date, a document number, a person, a frequency or
+text; the unit of the figure; the noun it counts; whether it asks for a list.
+
+Cues are matched with diacritics when the question has them: without accents "đạt" (reach) is "đất"
+(land) and "mấy" (how many) is "máy" (machine), so "thông tin gì về đất đai" is no figure question.
+Patterns are written with diacritics and compared accent-less for questions typed without them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.types import Query
+from assistant.question.understand import glossary_matches
+from ingest.textnorm import fold, has_diacritics, plain, strip_accents
+
+
+class AskedFor:
+    NUMBER = "number"
+    DATE = "date"
+    DOC_NUMBER = "doc_number"
+    PERSON = "person"
+    POSITION = "position"  # the signer's position: "ký với chức vụ gì"
+    ISSUER = "issuer"  # the body that issued the document: "cơ quan nào ban hành", "who issued"
+    FREQUENCY = "frequency"
+    TEXT = "text"
+
+
+_POSITION = r"chức vụ|chức danh|cương vị|what position|which position|what title|in what capacity|what capacity"
+_ISSUER = (r"cơ quan nào ban hành|ai ban hành|do ai ban hành|do cơ quan nào|đơn vị nào ban hành|who issued|"
+           r"which (?:body|agency|authority|organ) issued|issued by whom|issuing (?:body|agency|authority)")
+_PERSON = r"ai ký|người ký|ký bởi|ai là người ký|who signed|signer|signatory|signed by"
+_DATE = r"ngày nào|khi nào|bao giờ|ngày ban hành|thời gian ban hành|đăng ngày|ngày đăng|when|what date|which date"
+_DOC_NUMBER = (r"(?:nghị quyết|nghị định|văn bản|công văn|quyết định|chỉ thị|kế hoạch|thông tư) (?:nào|số mấy)|"
+               r"(?:which|what) (?:resolution|decree|document|directive|decision|official letter)s?|"
+               r"số hiệu|(?<!có )số mấy|số bao nhiêu|document number|what number|ký hiệu|số văn bản|"
+               r"số nghị quyết|số kế hoạch|số quyết định")
+_FREQUENCY = r"how often|how frequently|bao lâu một lần|mấy lần|định kỳ|thường xuyên đến mức nào"
+_RANK = r"xếp thứ|xếp hạng|đứng thứ|vị trí thứ|ranking|ranked|rank"
+# Asks for a quantity outright.
+_NUMBER = (r"bao nhiêu|mấy|tỷ lệ|phần trăm|how much|how many|what percentage|what percent|what share|"
+           rf"what proportion|percent|bao lâu|how long|{_RANK}")
+# Asks for things named in words: "cơ quan nào chủ trì", "những giải pháp nào", "what measures".
+_TEXT = (r"(?:cơ quan|đơn vị|sở|ngành|giải pháp|nhiệm vụ|nội dung|lĩnh vực|thông tin|vấn đề|hình thức|biện pháp|"
+         r"chương trình|đề án|khâu|đột phá|trọng tâm|phương thức|yêu cầu|cấp|ai) nào|những gì|những ai|gồm những|"
+         r"bao gồm|liệt kê|kể tên|chủ trì|thông tin gì|(?:mục tiêu|chỉ tiêu|nhiệm vụ|giải pháp|nội dung|yêu cầu|"
+         r"cam kết|định hướng)\s+gì|làm gì|what (?:goals?|targets?|objectives?|tasks?) (?:does|do|did|has|have)|which (?:agency|agencies|body|bodies|unit|units|"
+         r"measures|solutions|tasks|areas|fields|breakthroughs)|what (?:measures|solutions|tasks|information|areas)|"
+         r"who (?:is|are) responsible|who leads|who chairs")
+# Words that mark a target question but also come with text answers ("để đạt mục tiêu", "mục tiêu là gì").
+_TARGET = r"targets?|goals?|chỉ tiêu|mục tiêu|cắt giảm|tối thiểu|tối đa|đạt"
+_LIST = r"những|gồm|liệt kê|kể tên|các \w+ nào|list|which \w+s\b|what are"
+
+_UNITS = (
+    ("money", r"bao nhiêu tiền|hết bao nhiêu tiền|kinh phí|tỷ đồng|triệu đồng|nghìn đồng|how much money|budget|"
+              r"funding|vnd"),
+    ("percent", r"phần trăm|tỷ lệ|percent|percentage|what share|what proportion"),
+    ("time", r"bao lâu|mấy phút|bao nhiêu phút|how long|how many minutes|minutes"),
+    ("rank", _RANK),
+)
+# "mấy cấp chính quyền", "bao nhiêu nhiệm vụ": the noun a bare number must stand before ("3 cấp").
+_COUNTED = re.compile(r"(?:mấy|bao nhiêu)\s+(\w+(?:\s+\w+){0,2})")
+# Not nouns that are counted: units the unit check covers, and words that follow "bao nhiêu" in "xếp thứ
+# bao nhiêu trong cả nước", "mức bao nhiêu cho năm 2025".
+_NOT_COUNTED = set("phần tiền lần phút ngày giờ năm tháng trong của ở vào là được cho so với và thì đến tới "
+                   "trên dưới tại theo khi nếu".split())
+_NOT_COUNTED_PLAIN = _NOT_COUNTED | {plain(w) for w in _NOT_COUNTED}
+_EN_NOT_COUNTED = {"main", "key", "major", "specific", "different", "more", "of", "the"}
+
+
+@lru_cache(maxsize=None)
+def _cue(pattern: str, accented: bool) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{pattern if accented else strip_accents(pattern).lower()})(?!\w)")
+
+
+def has_cue(pattern: str, query: Query, own: bool = False) -> bool:
+    """Whether the question (and, for a follow-up, the topic it carries over, unless ``own``) has the cue."""
+    text = query.text if own or not query.inherited else f"{query.keywords_vi} {query.text}"
+    accented = has_diacritics(query.text)
+    return bool(_cue(pattern, accented).search(fold(text) if accented else plain(text)))
+
+
+def asked_for(query: Query) -> str:
+    """A follow-up's own words decide first ("Ông ấy ký với chức vụ gì?" after "Ai ký …?" asks for text);
+    "còn năm 2030 thì sao?" has none, and asks what the previous question asked."""
+    return _kind(query, own=True) or _kind(query, own=False) or (
+        AskedFor.NUMBER if query.years and not has_cue(_LIST, query) else AskedFor.TEXT)  # "… năm 2030?": a figure
+
+
+# In order: the first kind whose cue the question has wins ("bao nhiêu" before "mục tiêu").
+_KINDS = ((AskedFor.POSITION, _POSITION), (AskedFor.ISSUER, _ISSUER), (AskedFor.PERSON, _PERSON),
+          (AskedFor.DATE, _DATE), (AskedFor.DOC_NUMBER, _DOC_NUMBER), (AskedFor.FREQUENCY, _FREQUENCY),
+          (AskedFor.NUMBER, _NUMBER), (AskedFor.TEXT, _TEXT), (AskedFor.NUMBER, _TARGET))
+
+
+def _kind(query: Query, own: bool) -> str | None:
+    for kind, pattern in _KINDS:
+        if has_cue(pattern, query, own):
+            return kind
+    return None
+
+
+def asked_unit(query: Query) -> str | None:
+    """The kind of quantity asked for, when the question says: a percentage is no answer to "how much money"."""
+    return next((kind for kind, pattern in _UNITS if has_cue(pattern, query)), None)
+
+
+_WHICH_PROVINCES = r"tỉnh nào|những tỉnh|các tỉnh|địa phương nào|which provinces?|what provinces?"
+
+
+def asks_which_provinces(query: Query) -> bool:
+    """"Tỉnh nào đặt mục tiêu …?": the answer is a list of provinces (when the question names none)."""
+    return not query.provinces and has_cue(_WHICH_PROVINCES, query, own=True)
+
+
+def asks_quantity(query: Query) -> bool:
+    """"bao nhiêu", "how much", "tỷ lệ": one figure is asked for, of something the question must name."""
+    return has_cue(_NUMBER, query)
+
+
+def asks_list(query: Query) -> bool:
+    """"Những nghị định nào", "kể tên", "which decrees": every item of the sentence is the answer."""
+    return has_cue(_LIST, query)
+
+
+def counted_noun(query: Query) -> str | None:
+    """The noun (folded, up to three syllables) a question counts: "mấy cấp chính quyền" → "cấp chính quyền",
+    "bao nhiêu doanh nghiệp" → "doanh nghiệp", "how many enterprises" → "doanh nghiệp" (the glossary)."""
+    if query.language == "en":  # "how many main tasks": the first word the glossary knows, past adjectives
+        m = re.search(r"\bhow many ((?:\w+\s+){0,2}\w+)", query.text.lower())
+        words = [w for w in (m.group(1).split() if m else []) if w not in _EN_NOT_COUNTED]
+        found, _ = glossary_matches(words[0]) if words else ([], "")
+        noun = fold(found[0][1][0]) if found else None
+    elif has_diacritics(query.text):
+        m = _COUNTED.search(fold(query.text))
+        noun = m.group(1) if m else None
+    else:  # accent-less "may" is also "máy" (machine): only "bao nhieu" counts; the noun stays accent-less
+        m = re.search(r"\bbao nhieu\s+(\w+(?:\s+\w+){0,2})", plain(query.text))
+        noun = m.group(1) if m else None
+    return noun if noun and noun.split()[0] not in _NOT_COUNTED_PLAIN else None
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Everything the answerer needs to know about the form of the answer, read once per question."""
+
+    want: str
+    unit: str | None = None  # "percent", "money", "time", "rank"
+    noun: str | None = None  # counted noun, folded: "cấp"
+    is_list: bool = False
+
+
+def ask_of(query: Query) -> Ask:
+    unit = asked_unit(query)  # a unit says what kind of figure; then no noun is counted
+    return Ask(asked_for(query), unit, None if unit else counted_noun(query), asks_list(query))

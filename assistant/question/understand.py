@@ -1,0 +1,256 @@
+"""Question understanding: language, provinces, years, document numbers and types, follow-up context.
+
+Pure rules, no model: the output decides retrieval filters and, for an unknown province, abstention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.errors import BadQuestion
+from assistant.types import Query
+from ingest.metadata import DOC_TYPES
+from ingest.provinces import find_provinces
+from ingest.textnorm import fold, has_diacritics, plain
+
+_GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en_vi.tsv"
+
+_EN_WORDS = {
+    "what", "which", "who", "when", "how", "is", "are", "does", "do", "the", "of", "in", "for", "by", "and",
+    "target", "province", "much", "many", "did", "about", "its", "their", "to", "a", "an", "was", "were",
+}
+_VI_PLAIN_WORDS = {
+    "cua", "la", "nam", "tinh", "bao", "nhieu", "gi", "nao", "muc", "tieu", "cat", "giam", "chi", "thi",
+    "sao", "khong", "con", "duoc", "cac", "nhung", "va", "ve", "co", "theo", "den", "ngay", "ai", "ky",
+    "nghi", "quyet", "ke", "hoach", "hanh", "chinh", "bao nhieu", "may", "dat", "ty", "le",
+}
+# Openings and endings that mark a question as continuing the previous one.
+_FOLLOWUP = re.compile(
+    r"^(con|the con|vay con|vay|con voi|and|and what about|what about|how about|and for|same for)\b|"
+    r"(thi sao|the nao|thi the nao|nhu the nao|thi sao a|ra sao)\s*\??\s*$"
+)
+# Words that point back to what the previous turn was about: "nghị quyết đó", "ông ấy", "that plan", "he".
+# Matched on the folded text (with diacritics): accent-less "do"/"nay" are too common to mean "that"/"this".
+_ANAPHORA_VI = re.compile(
+    r"(?<!\w)(?:(?:nghị quyết|chỉ thị|kế hoạch|quyết định|văn bản|tài liệu|đề án|chương trình|nội dung|"
+    r"mục tiêu|chỉ tiêu|nhiệm vụ|giải pháp|tỉnh|ông|bà|người|các|những|cơ quan|đơn vị)"
+    r"(?:\s+\w+){0,2}?\s+(?:đó|này|ấy|nói trên|vừa nêu))(?!\w)"
+)
+_ANAPHORA_PLAIN = re.compile(r"\b(ong ay|ba ay|van ban do|van ban nay|nghi quyet do|chi thi do|ke hoach do)\b")
+_ANAPHORA_EN = re.compile(
+    r"\b(?:that|this|the same|those|these) (?:resolution|directive|plan|decision|document|province|target|"
+    r"programme|program|one|list)s?\b|^(?:and |so |then )?(?:he|she|it|they|who signed it)\b|\b(?:him|her|it)\s*\??$"
+)
+_YEAR = re.compile(r"(?<![\d/.,])((?:19|20)\d{2})(?![\d/])")
+_PERIOD = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}")
+_DOC_NUMBER = re.compile(r"(?<![\w/])(\d{1,5}(?:/\d{4})?(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ]*){1,3})(?!\w)")
+_EN_DOC_TYPES = {"resolution": "Nghị quyết", "directive": "Chỉ thị", "plan": "Kế hoạch", "decision": "Quyết định"}
+
+
+@lru_cache(maxsize=1)
+def glossary() -> list[tuple[str, str]]:
+    """(english, vietnamese terms), longest English phrase first."""
+    pairs = []
+    for line in _GLOSSARY_PATH.read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        en, vi = line.split("\t")
+        pairs.append((en.strip().lower(), vi.strip()))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def glossary_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
+    """The glossary entries found in ``text`` as (english, Vietnamese alternatives), longest English
+    phrase first, and the text that no entry covered."""
+    remaining = f" {text.lower()} "
+    found: list[tuple[str, list[str]]] = []
+    for en, vi in glossary():
+        pattern = re.compile(rf"(?<![\w-]){re.escape(en)}(?![\w-])")
+        if pattern.search(remaining):
+            found.append((en, [t.strip() for t in vi.split(",")]))
+            remaining = pattern.sub(" | ", remaining)
+    return found, remaining
+
+
+_PARAPHRASES_PATH = Path(__file__).parent / "data" / "paraphrases_vi.tsv"
+
+
+@lru_cache(maxsize=1)
+def paraphrases() -> list[tuple[str, list[str]]]:
+    """(how citizens say it, how the documents say it), longest phrase first."""
+    pairs = []
+    for line in _PARAPHRASES_PATH.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            said, written = line.split("\t")
+            pairs.append((fold(said.strip()), [t.strip() for t in written.split(",")]))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def paraphrase_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
+    """Citizen phrasings in a Vietnamese question as (phrase, document terms), and the rest of the text
+    (folded, or accent-less for a question typed without diacritics)."""
+    accented = has_diacritics(text)
+    remaining = f" {fold(text) if accented else plain(text)} "
+    found: list[tuple[str, list[str]]] = []
+    for said, written in paraphrases():
+        if not accented and " " not in said:
+            continue  # one accent-less syllable is too many words at once
+        pattern = re.compile(rf"(?<!\w){re.escape(said if accented else plain(said))}(?!\w)")
+        if pattern.search(remaining):
+            if all(written != w for _, w in found):  # said twice, or two ways: one term
+                found.append((said, written))
+            remaining = pattern.sub(" | ", remaining)
+    return found, remaining
+
+
+def paraphrase_terms(text: str) -> str:
+    """The document terms for the citizen phrasings in ``text``, space-joined for keyword search."""
+    found, _ = paraphrase_matches(text)
+    return " ".join(dict.fromkeys(t for _, written in found for t in written))
+
+
+# English words that frame a question ("what share", "the target") rather than name its subject: a passage
+# need not contain them, so they are not carried as terms.
+EN_FRAMING = {"share", "percentage", "percent", "rate", "target", "targets", "goal", "goals", "objectives",
+              "at least", "minimum", "maximum", "number", "by 2025", "by 2030", "ranking", "rank", "ranked"}
+
+
+def translate_terms(text: str) -> str:
+    """The Vietnamese domain terms for the English phrases in ``text``, space-joined for keyword search."""
+    found, _ = glossary_matches(text)
+    return " ".join(dict.fromkeys(t for en, alternatives in found if en not in EN_FRAMING for t in alternatives))
+
+
+def detect_language(text: str, default: str = "vi") -> str:
+    """'vi' or 'en'. Province names say nothing about the language ("and Quảng Bình?" is English)."""
+    for m in reversed(find_provinces(text, accent_insensitive=True)):
+        text = text[: m.start] + " " + text[m.end :]
+    tokens = re.findall(r"\w+", text.lower())
+    accented = sum(has_diacritics(t) for t in tokens)
+    en = sum(t in _EN_WORDS for t in tokens)
+    if accented and not (en >= 3 and en > 2 * accented):
+        return "vi"  # an English question may quote a Vietnamese term ("the Tỉnh ủy"), nothing more
+    vi = sum(t in _VI_PLAIN_WORDS for t in tokens) + accented
+    if en == vi:
+        return default
+    return "en" if en > vi else "vi"
+
+
+def check_question(text: str, max_chars: int) -> str:
+    question = (text or "").strip()
+    if not question:
+        raise BadQuestion("The question is empty. / Câu hỏi đang trống.")
+    if len(question) > max_chars:
+        raise BadQuestion(
+            f"The question is {len(question)} characters long; the limit is {max_chars}. "
+            f"/ Câu hỏi dài {len(question)} ký tự, vượt giới hạn {max_chars} ký tự."
+        )
+    letters = [c for c in question if c.isalpha()]
+    latin = [c for c in letters if plain(c).isascii()]
+    if letters and len(latin) < 0.5 * len(letters):
+        raise BadQuestion(
+            "Please ask in Vietnamese or English. / Vui lòng đặt câu hỏi bằng tiếng Việt hoặc tiếng Anh."
+        )
+    if not letters:
+        raise BadQuestion("The question has no words. / Câu hỏi không có từ nào.")
+    return question
+
+
+def understand(text: str, known_provinces: Collection[str], previous: Query | None = None,
+               max_chars: int = 2000) -> Query:
+    question = check_question(text, max_chars)
+    language = detect_language(question, default=previous.language if previous else "vi")
+    mentions = province_mentions(question)
+    named = list(dict.fromkeys(m.province for m in mentions))
+    known = tuple(p for p in named if p in known_provinces)
+    unknown = tuple(p for p in named if p not in known_provinces)
+    # "giai đoạn 2021-2030" names a period, not a target year
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(_PERIOD.sub(" ", question))))
+    doc_numbers = tuple(dict.fromkeys(re.sub(r"\s+", "", n) for n in _DOC_NUMBER.findall(question)
+                                      if re.search(r"[A-ZĐ]{2}", n)))
+    doc_types = _doc_types(question)
+    keywords = translate_terms(question) if language == "en" else question
+    query = Query(text=question, language=language, provinces=known, unknown_provinces=unknown, years=years,
+                  doc_numbers=doc_numbers, doc_types=doc_types, keywords_vi=keywords)
+    if previous is not None and is_followup(question, query):
+        query = _inherit(query, previous)
+    return query
+
+
+def province_mentions(question: str) -> list:
+    """Provinces as written with diacritics, plus those typed without them ("Lai Chau" in an accented
+    question) — but an accented word that merely looks like a name when stripped ("giá lại") is not one."""
+    mentions = find_provinces(question)
+    taken = [(m.start, m.end) for m in mentions]
+    for m in find_provinces(question, accent_insensitive=True):
+        overlaps = any(m.start < e and s < m.end for s, e in taken)
+        if not overlaps and not has_diacritics(question[m.start : m.end]):
+            mentions.append(m)
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def blank_provinces(text: str) -> str:
+    """The text with every province name (as written, with or without diacritics) replaced by " | ":
+    a name says which documents, not what the passage must contain."""
+    for m in reversed(province_mentions(text)):
+        text = text[: m.start] + " | " + text[m.end :]
+    return text
+
+
+def _doc_types(question: str) -> tuple[str, ...]:
+    folded, plained = fold(question), plain(question)
+    found = [t for t in DOC_TYPES if fold(t) in folded or plain(t) in plained]
+    found += [vi for en, vi in _EN_DOC_TYPES.items() if re.search(rf"\b{en}s?\b", question.lower())]
+    return tuple(dict.fromkeys(found))
+
+
+def _content_words(query: Query) -> list[str]:
+    """Words that say what is asked, once provinces, years and question words are set aside."""
+    text = plain(query.text)
+    for p in query.provinces + query.unknown_provinces:
+        text = text.replace(plain(p), " ")
+    words = re.findall(r"[a-z]+", text)
+    filler = _EN_WORDS | {"con", "thi", "sao", "nam", "the", "nao", "vay", "a", "nhe", "what", "about", "and",
+                          "year", "in", "for", "with", "tinh", "province", "nhu", "ra", "voi", "o", "dau"}
+    return [w for w in words if w not in filler]
+
+
+def is_followup(question: str, query: Query) -> bool:
+    cue = bool(_FOLLOWUP.search(plain(question).strip())) or refers_back(question)
+    return cue or len(_content_words(query)) <= 1
+
+
+def refers_back(question: str) -> bool:
+    """Whether the question points at something said before ("nghị quyết đó", "ông ấy", "that plan")."""
+    if has_diacritics(question):
+        return bool(_ANAPHORA_VI.search(fold(question)))
+    return bool(_ANAPHORA_PLAIN.search(plain(question)) or _ANAPHORA_EN.search(question.lower().strip()))
+
+
+def _inherit(query: Query, previous: Query) -> Query:
+    inherited = []
+    provinces, years, keywords = query.provinces, query.years, query.keywords_vi
+    if not query.provinces and not query.unknown_provinces and previous.provinces:
+        provinces, inherited = previous.provinces, inherited + ["province"]
+    if not query.years and previous.years:
+        years, inherited = previous.years, inherited + ["year"]
+    # The topic always carries over: "còn năm 2030 thì sao?" asks the previous question again, with the
+    # previous turn's own year and province taken out when this turn names new ones.
+    carried = previous.keywords_vi
+    if query.years:
+        carried = _YEAR.sub(" ", carried)
+    if query.provinces or query.unknown_provinces:
+        for m in reversed(find_provinces(carried, accent_insensitive=not has_diacritics(carried))):
+            carried = carried[: m.start] + " " + carried[m.end :]
+    keywords = f"{carried} {keywords}".strip()
+    inherited.append("topic")
+    return Query(
+        text=query.text, language=query.language, provinces=provinces, unknown_provinces=query.unknown_provinces,
+        years=years, doc_numbers=query.doc_numbers or previous.doc_numbers,
+        doc_types=query.doc_types or previous.doc_types, keywords_vi=keywords, inherited=tuple(inherited),
+        # "that directive", "nghị quyết đó": the documents of the previous answer, unless a new province is named
+        focus=() if (query.provinces or query.unknown_provinces or query.doc_numbers) else previous.focus,
+    )
