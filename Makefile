@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test setup index bench eval llm browser clean
+.PHONY: run test lint setup index bench eval llm browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,7 +28,11 @@ run: index  ## start the web app on http://127.0.0.1:7860
 browser:  ## Debian chromium for the browser tests
 	bash scripts/install_browser.sh
 
-test: index browser  ## the whole test suite, including real-model, Chroma-server, browser and evaluation-gate tests
+lint: $(STAMP)  ## ruff, and the import-linter contracts that keep the layers (pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+
+test: lint index browser  ## lint, then the whole test suite (real model, Chroma server, browser, evaluation gate)
 	$(BIN)/pytest
 
 eval: index  ## ablations + report in eval/reports/latest.md (LLM mode, when provisioned, on 16 questions)

@@ -1,0 +1,2 @@
+"""The product above the storage layer: question understanding, retrieval, answering, the composition root
+(pipeline), and its entry points (cli, app, batch)."""

@@ -4,7 +4,6 @@ BM25 over accent-less text, fused by weighted reciprocal rank, filtered and boos
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,8 +12,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.types import Query, ScoredChunk
 from assistant.question.understand import paraphrase_terms
+from assistant.types import Query, ScoredChunk
+from ingest.textnorm import norm_number
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk
 from vectorstore.embeddings import Embedder
 from vectorstore.keyword import KeywordIndex, plain_tokens, segment_words
@@ -22,15 +22,23 @@ from vectorstore.keyword import KeywordIndex, plain_tokens, segment_words
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    top_k: int = 6
-    candidates: int = 30
-    weight_dense: float = 1.0
-    weight_bm25: float = 1.0
-    weight_plain: float = 0.5
-    use_dense: bool = True
-    use_bm25: bool = True
-    use_metadata: bool = True
-    rrf_k: int = 20  # small: with a few hundred chunks, the first ranks should dominate
+    """How the hybrid search ranks. The fields without a default are user settings: their defaults live in
+    ``assistant.settings.Settings`` (CCHC_* variables) and ``assistant.pipeline.retrieval_settings`` passes
+    them; the fields with a default are the search's own tuning."""
+
+    top_k: int  # passages returned
+    candidates: int  # hits taken from each retriever before fusion
+    weight_dense: float  # reciprocal-rank fusion weight of each ranking
+    weight_bm25: float
+    weight_plain: float
+    use_dense: bool
+    use_bm25: bool
+    use_metadata: bool  # province / document-number / document-type filters and the year boost
+    # Reciprocal-rank constant, weight / (rrf_k + rank + 1): small, so with a few hundred chunks the first
+    # ranks dominate (with the common 60, ranks 1 and 10 differ by ~13%; with 20, by ~30%).
+    rrf_k: int = 20
+    # A chunk that names an asked year (in its text or headings) scores 1 + year_boost times as much: with
+    # rrf_k = 20 that lifts it up to six ranks in one retriever (1.3/27 > 1/21), not over the retrievers' agreement.
     year_boost: float = 0.3
 
     def __post_init__(self) -> None:
@@ -52,7 +60,7 @@ class CorpusView:
         self.versions = {s: r.version for s, r in documents.items()}
 
     @classmethod
-    def load(cls, index: ChromaIndex) -> "CorpusView":
+    def load(cls, index: ChromaIndex) -> CorpusView:
         return cls(index.documents(with_text=True), index.served_chunks())
 
     @property
@@ -61,10 +69,6 @@ class CorpusView:
 
     def is_empty(self) -> bool:
         return not self.chunks
-
-
-def _norm_number(number: str) -> str:
-    return re.sub(r"[\s\-/]", "", number).upper().replace("Đ", "D")
 
 
 class HybridSearch:
@@ -86,8 +90,8 @@ class HybridSearch:
             focused = sources & set(query.focus)
             sources = focused or sources
         if query.doc_numbers:
-            wanted = {_norm_number(n) for n in query.doc_numbers}
-            numbered = {s for s in sources if _norm_number(self.view.documents[s].metadata.number or "") in wanted}
+            wanted = {norm_number(n) for n in query.doc_numbers}
+            numbered = {s for s in sources if norm_number(self.view.documents[s].metadata.number or "") in wanted}
             sources = numbered or sources
         elif query.doc_types and query.provinces:
             # "Lai Châu's directive on PCI": that province's documents of that type, when it has any
@@ -113,8 +117,9 @@ class HybridSearch:
             keywords = query.keywords_vi or query.text
             if query.language == "vi":  # "nộp phí trên mạng" finds "thanh toán trực tuyến"
                 keywords = f"{keywords} {paraphrase_terms(keywords)}"
-            rankings["bm25"] = [h.chunk_id for h in self.view.keyword.search("seg", segment_words(keywords), n, allowed)]
-            rankings["plain"] = [h.chunk_id for h in self.view.keyword.search("plain", plain_tokens(keywords), n, allowed)]
+            keyword = self.view.keyword
+            rankings["bm25"] = [h.chunk_id for h in keyword.search("seg", segment_words(keywords), n, allowed)]
+            rankings["plain"] = [h.chunk_id for h in keyword.search("plain", plain_tokens(keywords), n, allowed)]
         fused: dict[str, dict[str, float]] = {}
         for name, ranked in rankings.items():
             for rank, cid in enumerate(ranked):

@@ -17,7 +17,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     gold = [json.loads(line) for line in (ROOT / "eval" / "gold.jsonl").read_text("utf-8").splitlines() if line]
     questions = [{"id": g["id"], "question": g["question"], "follows": g.get("follows")} for g in gold]
 
-    result: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    result: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                     "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                     "load_average_before": os.getloadavg()[0]}
     result["process_start_to_first_answer_s"] = round(cold_start(), 2)

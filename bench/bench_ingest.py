@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,15 +88,13 @@ def count_chunks(folder: Path, ingestor) -> int:
 
     total = 0
     for path in sorted(folder.glob("*.txt")):
-        clean = ingestor.cleaner.clean(load_file(path, ingestor.max_file_bytes))
-        total += len(ingestor.chunker.chunk(clean, ingestor.extractor.extract(clean)))
+        total += len(ingestor.preparer.prepare(load_file(path, ingestor.max_file_bytes)).chunks)
     return total
 
 
 def measure(corpus: str, wanted_chunks: int) -> dict:
     from assistant.pipeline import build_embedder, build_index, build_ingestor
     from assistant.settings import Settings
-    from vectorstore.chroma import ChromaIndex
 
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         settings = Settings.from_env().replace(chroma_path=Path(tmp) / "chroma", collection="bench", chroma_host="")
@@ -115,7 +113,8 @@ def measure(corpus: str, wanted_chunks: int) -> dict:
         copies = None
         if corpus == "synthetic":
             folder = Path(tmp) / "synthetic"
-            copies = build_synthetic(settings.corpus_dir, folder, wanted_chunks, count_chunks(settings.corpus_dir, ingestor))
+            copies = build_synthetic(settings.corpus_dir, folder, wanted_chunks,
+                                     count_chunks(settings.corpus_dir, ingestor))
 
         report = ingestor.run([folder])
         if report.skipped:
@@ -194,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     RESULTS.write_text(json.dumps({
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "settings": {"embedding_model": settings.embedding_model, "embed_batch_size": settings.embed_batch_size,
                      "chunk_tokens": settings.chunk_tokens, "tiktoken_encoding": settings.tiktoken_encoding},

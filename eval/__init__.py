@@ -1,0 +1,1 @@
+"""Measurement: gold sets, metrics, the evaluation runner with its ablations and report."""

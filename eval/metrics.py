@@ -29,7 +29,8 @@ _TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, do
 # both spellings are in official use. Canonical form here: tone on the first vowel, the corpus's spelling.
 # Only open syllables vary ("hoàn", "hoạch" are spelled one way), hence the look-ahead: no letter or further
 # combining mark may follow. "quý" is one spelling only ("qu" is the consonant), hence the look-behind.
-_TONE_ON_SECOND = re.compile(rf"(?<!q)(o)([ae])([{_TONES}])(?![\w\u0300-\u036f])|(?<!q)(u)(y)([{_TONES}])(?![\w\u0300-\u036f])")
+_TONE_ON_SECOND = re.compile(rf"(?<!q)(o)([ae])([{_TONES}])(?![\w\u0300-\u036f])"
+                             rf"|(?<!q)(u)(y)([{_TONES}])(?![\w\u0300-\u036f])")
 _PERCENT = re.compile(r"(\d)\s*(?:%|percent\b|per cent\b|phần trăm\b)")
 _RANGE_DASH = re.compile(r"(\d)\s*[-\u2013\u2014]\s*(\d)")  # "2021 - 2025", "0,3 – 0,8" -> "2021-2025"
 _SPACES = re.compile(r"\s+")  # includes the no-break spaces the scraped pages are full of
@@ -105,7 +106,8 @@ _RECORD_KEYS = ("id", "answer", "abstained", "citations")
 def _check_pair(item: Mapping, record: Mapping) -> None:
     missing = [k for k in _RECORD_KEYS if k not in record]
     if missing:
-        raise ValueError(f"Record {record.get('id')!r} lacks {', '.join(missing)}. Records need: {', '.join(_RECORD_KEYS)}")
+        raise ValueError(f"Record {record.get('id')!r} lacks {', '.join(missing)}. "
+                         f"Records need: {', '.join(_RECORD_KEYS)}")
     if "answerable" not in item or "key_facts" not in item:
         raise ValueError(f"Gold item {item.get('id')!r} lacks 'answerable' or 'key_facts'")
     if record["id"] != item.get("id"):
@@ -290,7 +292,8 @@ def pair_records(records: Sequence[Mapping], gold: Sequence[Mapping]) -> list[Pa
     for record in records:
         rid = record.get("id")
         if rid not in by_id:
-            raise ValueError(f"Record id {rid!r} is not in the gold set ({len(by_id)} ids, e.g. {next(iter(by_id), None)!r})")
+            raise ValueError(f"Record id {rid!r} is not in the gold set "
+                             f"({len(by_id)} ids, e.g. {next(iter(by_id), None)!r})")
         if rid in seen:
             raise ValueError(f"Record id {rid!r} occurs twice")
         seen[rid] = record

@@ -10,15 +10,13 @@ import os
 import platform
 import subprocess
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from assistant.settings import PROJECT_ROOT, Settings
-
-if TYPE_CHECKING:
-    from eval.run import EvalRun
+from eval.metrics import gold_span_triples, reciprocal_rank
+from eval.scoring import CONFIGURATIONS, EvalRun, failure_reasons, is_graded
 
 PACKAGES = ("langchain-core", "chromadb", "sentence-transformers", "torch", "transformers", "gradio", "tiktoken",
             "rank-bm25", "pyvi", "llama-cpp-python", "matplotlib")
@@ -113,23 +111,25 @@ def _latency(summary: Mapping, key: str) -> str:
     return _n(lat[key], 2) if lat else "n/a"
 
 
-def configuration_table(runs: Sequence["EvalRun"]) -> list[str]:
-    header = ["Configuration", "Mode", "Questions", "Answer acc.", "Answerable acc.", "Citation P", "Citation R", "Abstention acc.",
-              "Abstention P", "Abstention R", "R@1", "R@5", "R@10", "MRR@10", "p50 s", "p95 s"]
+def configuration_table(runs: Sequence[EvalRun]) -> list[str]:
+    header = ["Configuration", "Mode", "Questions", "Answer acc.", "Answerable acc.", "Citation P", "Citation R",
+              "Abstention acc.", "Abstention P", "Abstention R", "R@1", "R@5", "R@10", "MRR@10", "p50 s", "p95 s"]
     rows = []
     for run in runs:
         s = run.summary
         if run.graded:
             scores = [_n(s["answer_accuracy"]), _n(s["answerable_accuracy"]), _n(s["citation_precision"]),
                       _n(s["citation_recall"]), _n(s["abstention_accuracy"]), _n(s["abstention_precision"]),
-                      _n(s["abstention_recall"])] + [_n(_retrieval(s, k)) for k in ("recall@1", "recall@5", "recall@10", "mrr")]
+                      _n(s["abstention_recall"])] + [_n(_retrieval(s, k))
+                                                     for k in ("recall@1", "recall@5", "recall@10", "mrr")]
         else:
             scores = ["n/a"] * 11
-        rows.append([f"**{run.config}**", run.settings.mode, len(run.records), *scores, _latency(s, "p50_s"), _latency(s, "p95_s")])
+        rows.append([f"**{run.config}**", run.settings.mode, len(run.records), *scores,
+                     _latency(s, "p50_s"), _latency(s, "p95_s")])
     return _table(header, rows)
 
 
-def kind_table(run: "EvalRun") -> list[str]:
+def kind_table(run: EvalRun) -> list[str]:
     rows = [[kind, row["n"], _n(row["answer_accuracy"]), _n(row["abstention_accuracy"]), _n(row["citation_recall"]),
              _n(row["recall@5"])] for kind, row in run.summary["by_kind"].items()]
     return _table(["Kind", "n", "Answer acc.", "Abstention acc.", "Citation R", "R@5"], rows)
@@ -142,7 +142,6 @@ def _facts(item: Mapping) -> str:
 
 
 def _gold_rank(item: Mapping, ranking: Sequence[tuple[str, int, int]]) -> str:
-    from eval.metrics import gold_span_triples, reciprocal_rank
 
     if not ranking:
         return "nothing retrieved"
@@ -150,8 +149,7 @@ def _gold_rank(item: Mapping, ranking: Sequence[tuple[str, int, int]]) -> str:
     return f"first gold passage at rank {round(1 / rr)}" if rr else f"no gold passage in the top {len(ranking)}"
 
 
-def failures(run: "EvalRun") -> list[tuple[Mapping, Mapping, list[str], list]]:
-    from eval.run import failure_reasons, is_graded
+def failures(run: EvalRun) -> list[tuple[Mapping, Mapping, list[str], list]]:
 
     out = []
     for position, (item, record) in enumerate(zip(run.items, run.records)):
@@ -162,7 +160,7 @@ def failures(run: "EvalRun") -> list[tuple[Mapping, Mapping, list[str], list]]:
     return out
 
 
-def failure_section(run: "EvalRun") -> list[str]:
+def failure_section(run: EvalRun) -> list[str]:
     found = failures(run)
     if not found:
         return ["No failures."]
@@ -196,12 +194,11 @@ def failure_section(run: "EvalRun") -> list[str]:
 
 
 def _gold_spans(item: Mapping) -> list[tuple[str, int, int]]:
-    from eval.metrics import gold_span_triples
 
     return gold_span_triples(item) if item["answerable"] else []
 
 
-def other_failures(runs: Sequence["EvalRun"], detailed: "EvalRun | None") -> list[str]:
+def other_failures(runs: Sequence[EvalRun], detailed: EvalRun | None) -> list[str]:
     lines = []
     detail_ids = {item["id"] for item, *_ in failures(detailed)} if detailed else set()
     for run in runs:
@@ -213,13 +210,14 @@ def other_failures(runs: Sequence["EvalRun"], detailed: "EvalRun | None") -> lis
         fixed = sorted((detail_ids & asked) - set(ids))
         lines.append(f"- **{run.config}** ({len(ids)}): {', '.join(ids) or 'none'}"
                      + (f"  \n  failing here but not in {detailed.config}: {', '.join(extra) or 'none'}; "
-                        f"passing here but failing in {detailed.config}: {', '.join(fixed) or 'none'}" if detailed else ""))
+                        f"passing here but failing in {detailed.config}: {', '.join(fixed) or 'none'}"
+                        if detailed else ""))
     return lines
 
 
-def render_markdown(runs: Sequence["EvalRun"], skipped: Sequence[str], command: str, questions: Path,
+def render_markdown(runs: Sequence[EvalRun], skipped: Sequence[str], command: str, questions: Path,
                     chart: str | None, notes: Sequence[str] = (), now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     first = runs[0]
     graded = [r for r in runs if r.graded]
     detailed = next((r for r in graded if r.config == DETAIL_CONFIGURATION), graded[0] if graded else None)
@@ -254,7 +252,8 @@ def render_markdown(runs: Sequence["EvalRun"], skipped: Sequence[str], command: 
         lines += [f"![Configurations]({chart})", ""]
     mismatched = [r.config for r in graded if (r.summary.get("retrieval") or {}).get("head_mismatches")]
     if mismatched:
-        lines += [f"Warning: the 10-deep ranking did not start with the answer's passages in {', '.join(mismatched)}.", ""]
+        lines += ["Warning: the 10-deep ranking did not start with the answer's passages in "
+                  f"{', '.join(mismatched)}.", ""]
     if detailed is not None:
         lines += [f"## Per kind ({detailed.config})", "", *kind_table(detailed), "",
                   f"## Failures ({detailed.config}), question by question", "", *failure_section(detailed), ""]
@@ -289,8 +288,7 @@ def _rel(path: Path) -> str:
     return os.path.relpath(path, PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
-def _about(run: "EvalRun") -> str:
-    from eval.run import CONFIGURATIONS
+def _about(run: EvalRun) -> str:
 
     for config in CONFIGURATIONS:
         if config.name == run.config:
@@ -302,7 +300,7 @@ def _about(run: "EvalRun") -> str:
 
 # --- chart -----------------------------------------------------------------------------------------
 
-def write_chart(runs: Sequence["EvalRun"], path: Path) -> bool:
+def write_chart(runs: Sequence[EvalRun], path: Path) -> bool:
     """Grouped bars, one group per configuration; False (and no file) when no run was graded."""
     from matplotlib.figure import Figure  # a bare Figure renders with Agg and leaves pyplot's global state alone
 
@@ -317,7 +315,8 @@ def write_chart(runs: Sequence["EvalRun"], path: Path) -> bool:
         xs = [g + (m - (len(CHART_METRICS) - 1) / 2) * width for g in range(len(graded))]
         bars = ax.bar(xs, [v or 0.0 for v in values], width, label=label)
         for bar, value in zip(bars, values):
-            ax.annotate("n/a" if value is None else f"{value:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ax.annotate("n/a" if value is None else f"{value:.2f}",
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
     full = max(r.summary["n"] for r in graded)
     ax.set_xticks(range(len(graded)), [r.config if r.summary["n"] == full else f"{r.config}\n{r.summary['n']} questions"
@@ -333,7 +332,7 @@ def write_chart(runs: Sequence["EvalRun"], path: Path) -> bool:
     return True
 
 
-def write_report(runs: Sequence["EvalRun"], skipped: Sequence[str], out_dir: Path, command: str,
+def write_report(runs: Sequence[EvalRun], skipped: Sequence[str], out_dir: Path, command: str,
                  questions: Path, notes: Sequence[str] = ()) -> tuple[Path, Path | None]:
     """Write latest.md (and latest.png when a run was graded) into ``out_dir``; returns their paths.
 

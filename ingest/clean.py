@@ -8,52 +8,48 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingest.document import CleanDocument, SourceDocument, Span
 from ingest.textnorm import plain
+from ingest.vocab import read_kinds
+
+# The phrases of each kind of chrome line, accent-less, as regex alternations in file order (data/page_chrome.tsv:
+# its header says what each kind means).
+_CHROME_KINDS = ("heading", "line", "button", "back", "starts", "byline", "counter", "visits", "footer", "site")
+_PHRASES = {kind: "|".join(re.escape(plain(phrase)) for phrase in phrases)
+            for kind, phrases in read_kinds(Path(__file__).parent / "data" / "page_chrome.tsv", _CHROME_KINDS).items()}
 
 # A heading that starts a trailing block of links: everything after it is page furniture.
-_TRAILING_BLOCK = re.compile(
-    r"^\s*(tin lien quan|tin moi nhat|tin moi hon|tin cu hon|nhung tin moi hon|nhung tin cu hon|"
-    r"cac tin khac|tin khac|bai viet lien quan|thong tin moi nhat|thong ke truy cap|van ban lien quan|"
-    r"tin da dua|xem them)\s*:?\s*$"
-)
+_TRAILING_BLOCK = re.compile(rf"^\s*({_PHRASES['heading']})\s*:?\s*$")
 
 # One-line chrome: each pattern is matched against the accent-less, lower-case line.
 _CHROME_LINE = [
     re.compile(p)
     for p in (
         r"^trang chu(\s+\w+){0,4}$",  # breadcrumb / menu
-        r"^(home|menu|tim kiem|search|lien he|so do site|dang nhap|dang ky|dang xuat)$",
+        rf"^({_PHRASES['line']})$",
         r"^luot xem\s*:?\s*\d",
-        r"^(ban in|in bai|gui bai viet|goi bai viet|chia se|share|print|email|facebook|zalo|twitter)"
-        r"(\s+(ban in|in bai|gui bai viet|goi bai viet|chia se|share|print|email|facebook|zalo|twitter))*$",
-        r"^\[?\s*(tro ve|quay lai|ve dau trang|len dau trang)\s*\]?$",
-        r"^ban da khong su dung site",
+        rf"^({_PHRASES['button']})(\s+({_PHRASES['button']}))*$",
+        rf"^\[?\s*({_PHRASES['back']})\s*\]?$",
+        rf"^({_PHRASES['starts']})",
         r"dang nhap.*thoi gian cho",
-        r"^(dang online|hom nay|hom qua|trong tuan|trong thang|tat ca|tong truy cap|truy cap)\s*:\s*[\d.,]+$",
-        r"^(tac gia|nguon|pv|ptv|btv)\s*:",
+        rf"^({_PHRASES['counter']}|{_PHRASES['visits']})\s*:\s*[\d.,]+$",
+        rf"^({_PHRASES['byline']})\s*:",
         r"^(thu (hai|ba|tu|nam|sau|bay|\d)|chu nhat)\s*[-,]\s*(ngay\s*)?\d{1,2}/\d{1,2}/\d{4}",  # posting date
         r"^\(?ngay dang\s*:",
-        r"^van ban moi$",
-        r"^chung nhan tin nhiem mang$",
-        r"^(copyright|ban quyen|©)",
-        r"^(toan van( nghi quyet| van ban)?|tai ve|download|xem chi tiet|doc tiep)$",
     )
 ]
 
 # Lines of a site footer: contact details and the operator's name. The label must end at a colon or the
 # line: a sentence such as "Điện thoại đường dây nóng … được công khai" is body text.
-_FOOTER_LINE = re.compile(
-    r"^(dia chi|tru so|dien thoai|so dien thoai|fax|email|e-mail|website|xay dung va quan tri|"
-    r"chiu trach nhiem chinh|co quan chu quan|giay phep)\s*(:|$)"
-)
+_FOOTER_LINE = re.compile(rf"^({_PHRASES['footer']})\s*(:|$)")
 
 # A list entry "Title(26/02/2021 3:38:22 SA)" in a related-news block.
 _NEWS_ITEM = re.compile(r"\(\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(:\d{2})?\s*(sa|ch|am|pm)?\)\s*$")
 
 # A bullet of a visitor counter: "• Hôm nay: 1" (a number and nothing else: "Tất cả: 100% hồ sơ …" is body).
-_COUNTER = re.compile(r"^[•·\-*]?\s*(dang online|hom nay|hom qua|trong tuan|trong thang|tat ca)\s*:\s*[\d.,]+$")
+_COUNTER = re.compile(rf"^[•·\-*]?\s*({_PHRASES['counter']})\s*:\s*[\d.,]+$")
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,7 @@ def _is_chrome(key: str) -> bool:
     )
 
 
-_SITE_NAME = re.compile(r"^(trang thong tin dien tu|cong thong tin dien tu|website|bao dien tu)\b")
+_SITE_NAME = re.compile(rf"^({_PHRASES['site']})\b")
 
 
 def _drop_footer_run(text: str, body: list[Span], removed: list[Span]) -> list[Span]:

@@ -47,37 +47,18 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from ingest.document import DocumentMetadata, Span
-from ingest.textnorm import canonical_tones, plain
+from ingest.errors import ConfigError
+from ingest.textnorm import canonical_tones, fold, plain
+from ingest.vocab import read_kinds, read_table
 
-TOPICS: dict[str, dict[str, str]] = {
-    "online_services": {"vi": "Dịch vụ công trực tuyến", "en": "Online public services"},
-    "online_payment": {"vi": "Thanh toán trực tuyến", "en": "Online payment"},
-    "digitisation": {"vi": "Số hóa hồ sơ, tái sử dụng dữ liệu", "en": "Dossier digitisation and data reuse"},
-    "e_office": {
-        "vi": "Văn bản, hồ sơ công việc trên môi trường mạng",
-        "en": "Paperless internal processing (e-documents, work files)",
-    },
-    "data_sharing": {"vi": "Kết nối, chia sẻ dữ liệu", "en": "System interconnection and data sharing"},
-    "digital_identity": {"vi": "Định danh, xác thực điện tử", "en": "Digital identity and authentication"},
-    "satisfaction": {"vi": "Mức độ hài lòng", "en": "Citizen and business satisfaction"},
-    "compliance_cost": {
-        "vi": "Cắt giảm quy định, chi phí tuân thủ",
-        "en": "Cutting business regulations and compliance costs",
-    },
-    "processing_time": {"vi": "Thời gian giải quyết, chờ đợi", "en": "Processing and waiting time"},
-    "pci": {"vi": "Chỉ số năng lực cạnh tranh cấp tỉnh (PCI)", "en": "Provincial Competitiveness Index (PCI)"},
-    "par_index": {"vi": "Chỉ số cải cách hành chính (PAR INDEX)", "en": "Public Administration Reform Index"},
-    "enterprises": {"vi": "Phát triển doanh nghiệp", "en": "Enterprises"},
-    "legal_documents": {"vi": "Văn bản quy phạm pháp luật", "en": "Legal documents"},
-    "autonomy": {"vi": "Tự chủ của đơn vị sự nghiệp công lập", "en": "Autonomy of public service units"},
-    "civil_service": {
-        "vi": "Tổ chức bộ máy, biên chế, cán bộ công chức",
-        "en": "Organisation, staffing and civil servants",
-    },
-    "other": {"vi": "Khác", "en": "Other"},
-}
+# The vocabularies and rules below are read from these files (each says in its header how to extend it).
+_DATA = Path(__file__).parent / "data"
+
+# The ledger's topics, in display order: key → {"vi": label, "en": label} (data/topics.tsv).
+TOPICS: dict[str, dict[str, str]] = {key: {"vi": vi, "en": en} for key, vi, en in read_table(_DATA / "topics.tsv", 3)}
 
 COMPARATORS: tuple[str, ...] = ("tối thiểu", "ít nhất", "trên", "khoảng", "tối đa", "đạt", "")
 
@@ -155,24 +136,48 @@ class _Unit:
     kind: str  # percent | score | rank | time | count | money
 
 
-_UNITS: tuple[_Unit, ...] = (
-    _Unit("%", r"%|phần trăm(?!\w)", "percent"),
-    _Unit("điểm/năm", r"điểm\s*/\s*năm(?!\w)|điểm mỗi năm(?!\w)", "score"),
-    _Unit("điểm", r"điểm(?!\w)", "score"),
-    _Unit("bậc", r"(?:bậc|hạng)(?!\w)", "steps"),  # "tăng 5 bậc": a change of rank, not a rank
-    _Unit("ngày làm việc", r"ngày làm việc(?!\w)", "time"),
-    _Unit("ngày", r"ngày(?!\w)", "time"),
-    _Unit("giờ", r"giờ(?!\w)", "time"),
-    _Unit("phút", r"phút(?!\w)", "time"),
-    _Unit("giây", r"giây(?!\w)", "time"),
-    _Unit("doanh nghiệp", r"doanh nghiệp(?!\w)", "count"),
-    _Unit("hợp tác xã", r"hợp tác xã(?!\w)", "count"),
-    _Unit("hộ kinh doanh", r"hộ kinh doanh(?!\w)", "count"),
-    _Unit("đô thị thông minh", r"đô thị thông minh(?!\w)", "count"),
-    _Unit("tỷ đồng", r"tỷ đồng(?!\w)", "money"),
-    _Unit("triệu đồng", r"triệu đồng(?!\w)", "money"),
-)
+_UNIT_KINDS = ("percent", "score", "steps", "time", "count", "money")  # "steps": "tăng 5 bậc", a change of rank
+
+
+def _unit_pattern(written: str) -> str:
+    """The regex of a unit as written: spaces may surround a "/" ("điểm / năm"); a word must end where the unit
+    does ("ngày" is not the start of "ngàyx")."""
+    pattern = r"\s*/\s*".join(re.escape(part) for part in fold(written).split("/"))
+    return pattern + r"(?!\w)" if re.search(r"\w$", written) else pattern
+
+
+def _read_units() -> tuple[tuple[_Unit, ...], dict[str, str]]:
+    """The units, in the order they are tried (data/commitment_units.tsv), and the count units that decide a
+    row's topic on their own."""
+    path = _DATA / "commitment_units.tsv"
+    units, topics = [], {}
+    for label, kind, written, topic in read_table(path, 4):
+        if kind not in _UNIT_KINDS:
+            raise ConfigError(f"{path}: unit {label!r} has kind {kind!r}. Valid kinds: {', '.join(_UNIT_KINDS)}")
+        if topic != "-" and topic not in TOPICS:
+            raise ConfigError(f"{path}: unit {label!r} names topic {topic!r}, which is not in topics.tsv")
+        units.append(_Unit(label, "|".join(_unit_pattern(w.strip()) for w in written.split(",")), kind))
+        if topic != "-":
+            topics[label] = topic
+    return tuple(units), topics
+
+
+_UNITS, _UNIT_TOPIC = _read_units()
 RANK_UNIT = "thứ hạng"
+
+# The words looked for around a number, by kind (data/commitment_words.tsv: its header says what each does).
+_WORD_KINDS = ("between", "target_verb", "metric_head", "lead_verb", "connector", "opener", "rank_top", "rank_group",
+               "rank_group_of", "rank_place")
+
+
+_WORDS = {kind: [canonical_tones(entry) for entry in entries]
+          for kind, entries in read_kinds(_DATA / "commitment_words.tsv", _WORD_KINDS).items()}
+
+
+def _any(*kinds: str) -> str:
+    """The entries of the kinds as one regex alternation, in file order."""
+    return "|".join(entry for kind in kinds for entry in _WORDS[kind])
+
 
 # A number not glued to a letter, '/', '.' or ',' on its left (document numbers, dates, "NĐ-CP"), with an
 # optional range end ("0,3 - 0,8", "30% - 50%", "từ 30 đến 50"), then a unit.
@@ -184,14 +189,15 @@ _QUANTITY = re.compile(
 # Ranks: "tốp 5", "top 10", "nhóm 40 tỉnh", "xếp thứ 30", "đứng thứ 20". "63/63" (rank out of total) is a
 # reported result, never a target, so a number followed by '/' is refused.
 _RANK = re.compile(
-    r"(?<!\w)(?P<kw>tốp|top)\s+(?:đầu\s+)?(?P<num>\d+)(?![\d/.,]|\s*/)"
-    r"|(?<!\w)(?P<kw2>nhóm)\s+(?P<num2>\d+)(?![\d/.,])(?=\s+(?:tỉnh|địa phương|đơn vị|thành phố))"
-    r"|(?<!\w)(?P<kw3>xếp hạng thứ|xếp thứ|đứng thứ|vị trí thứ|hạng thứ)\s+(?P<num3>\d+)(?![\d/.,]|\s*/)"
+    rf"(?<!\w)(?P<kw>{_any('rank_top')})\s+(?:đầu\s+)?(?P<num>\d+)(?![\d/.,]|\s*/)"
+    rf"|(?<!\w)(?P<kw2>{_any('rank_group')})\s+(?P<num2>\d+)(?![\d/.,])(?=\s+(?:{_any('rank_group_of')}))"
+    rf"|(?<!\w)(?P<kw3>{_any('rank_place')})\s+(?P<num3>\d+)(?![\d/.,]|\s*/)"
 )
 
 _CLAUSE_END = re.compile(r";|:(?=\s|$)|(?:\.{1,3}|[!?…])(?=\s|$|[\"”’)\]])")
 _YEAR = re.compile(
-    r"(?<![\w/])(?:(?:từ nay |phấn đấu )?(?:đến hết|đến cuối|đến|vào|tới|trong|trước|cuối|hết|chậm nhất là|chậm nhất)\s+)?"
+    r"(?<![\w/])(?:(?:từ nay |phấn đấu )?"
+    r"(?:đến hết|đến cuối|đến|vào|tới|trong|trước|cuối|hết|chậm nhất là|chậm nhất)\s+)?"
     r"năm\s+(?P<y>(?:19|20)\d{2})(?![\d/])"
 )
 _DATE_BEFORE = re.compile(r"tháng\s+\d{1,2}\s*$")
@@ -211,19 +217,20 @@ _STRUCTURE = (
     ("arabic", re.compile(r"^[\s|]*\d{1,2}(?:\.\d{1,2})*[.)]\s+")),
 )
 
-_COMPARATOR_WORDS: dict[str, str] = {
-    "tối thiểu": "tối thiểu", "tối thiểu là": "tối thiểu", "không dưới": "tối thiểu",
-    "không thấp hơn": "tối thiểu",
-    "ít nhất": "ít nhất", "ít nhất là": "ít nhất",
-    "tối đa": "tối đa", "tối đa là": "tối đa", "không quá": "tối đa", "không vượt quá": "tối đa",
-    "dưới": "tối đa",
-    "trên dưới": "khoảng", "khoảng": "khoảng", "xấp xỉ": "khoảng", "gần": "khoảng",
-    "trên": "trên", "hơn": "trên", "cao hơn": "trên",
-    "đạt": "đạt", "đạt được": "đạt", "đạt mức": "đạt",
-}
+
+def _read_comparators() -> dict[str, str]:
+    """Comparator words as written (folded) → the comparator stored (data/commitment_comparators.tsv)."""
+    path = _DATA / "commitment_comparators.tsv"
+    words = {fold(written): comparator for written, comparator in read_table(path, 2)}
+    wrong = sorted({c for c in words.values() if not c or c not in COMPARATORS})
+    if wrong:
+        raise ConfigError(f"{path}: {', '.join(wrong)} is not a comparator. Valid: {', '.join(COMPARATORS[:-1])}")
+    return words
+
+
+_COMPARATOR_WORDS: dict[str, str] = _read_comparators()
 # Words that may sit between a comparator and its number; skipped when reading backwards.
-_NEUTRAL_WORDS = ("bình quân", "trung bình", "từ", "còn", "xuống", "xuống còn", "ở mức", "mức", "là", "lên",
-                  "lên đến", "thêm", "được")
+_NEUTRAL_WORDS = tuple(fold(w) for w in _WORDS["between"])
 _PAST_WORD = "đã"
 _TAIL = re.compile(
     r"(?:^|(?<=\s))(?P<w>"
@@ -233,54 +240,62 @@ _TAIL = re.compile(
 _COMPARATOR_PRIORITY = ("tối thiểu", "ít nhất", "tối đa", "trên", "khoảng", "đạt")
 _AFTER_BOUND = re.compile(r"\s*(?P<w>trở lên|trở xuống)(?!\w)")
 
-_TARGET_VERB = re.compile(
-    r"(?<!\w)(?:giảm|tăng|rút ngắn|phấn đấu|xây dựng|thành lập|thu hút|nâng|hoàn thành|đạt|còn|duy trì|"
-    r"bảo đảm|đảm bảo)(?!\w)"
-)
+_TARGET_VERB = re.compile(rf"(?<!\w)(?:{_any('target_verb')})(?!\w)")
 # Words that open a metric ("…, tỷ lệ giao dịch …"): a gap between two mentions is split before them.
 _METRIC_HEAD = re.compile(
     r"(?:,\s*|\s+và\s+|trong (?:số )?đó,?\s*|đồng thời,?\s*)"
-    r"(?P<h>tỷ lệ|mức độ(?!\s*\d)|số lượng|chỉ số|điểm số|pci|thời gian|chi phí)(?!\w)"
+    rf"(?P<h>{_any('metric_head')})(?!\w)"
 )
 _SEPARATOR = re.compile(r",\s+|\s+và\s+|\s+hoặc\s+")
-# "…, bảo đảm 100% …": lead-in verbs that open a sub-clause; the metric starts after them.
-_LEAD_WORDS = r"(?:phấn đấu và duy trì|phấn đấu đạt|phấn đấu|bảo đảm|đảm bảo|duy trì)(?!\w)"
+# "…, bảo đảm 100% …": lead-in verbs that open a sub-clause; the metric starts after them. Longest first: the
+# match is used for where it ends ("phấn đấu đạt" before "phấn đấu").
+_LEAD_WORDS = "(?:" + "|".join(sorted(_WORDS["lead_verb"], key=len, reverse=True)) + r")(?!\w)"
 _LEAD_VERB_FIRST = re.compile(_LEAD_WORDS)
 _LEAD_VERB_LATER = re.compile(r"(?:,\s*|\s+và\s+)" + _LEAD_WORDS)
 _LEADING_JUNK = re.compile(  # used with .match, which anchors at its pos
-    r"(?:[\s,;:.\-*+•|]|\d{1,2}[.)]\s|(?:và|hoặc|trong số đó|trong đó|đồng thời|như|gồm|bao gồm|có)(?!\w))+"
+    rf"(?:[\s,;:.\-*+•|]|\d{{1,2}}[.)]\s|(?:{_any('connector', 'opener')})(?!\w))+"
 )
-_TRAILING_JUNK = re.compile(r"(?:[\s,;:.]|(?<!\w)(?:và|hoặc|trong số đó|trong đó|đồng thời)(?!\w))+$")
+_TRAILING_JUNK = re.compile(rf"(?:[\s,;:.]|(?<!\w)(?:{_any('connector')})(?!\w))+$")
 
-_INDEXES = (
-    ("par_index", "PAR INDEX", re.compile(r"par index|chỉ số cải cách hành chính|chỉ số cchc")),
-    ("satisfaction", "mức độ hài lòng", re.compile(r"sipas|hài lòng")),
-    ("pci", "PCI", re.compile(r"(?<!\w)pci(?!\w)|năng lực cạnh tranh")),
-)
+
+def _read_topic_rules() -> tuple[tuple[str, str], ...]:
+    """(topic, pattern) in order (data/topic_rules.tsv); consecutive rows of one topic become one pattern."""
+    path = _DATA / "topic_rules.tsv"
+    rules: list[tuple[str, list[str]]] = []
+    for topic, pattern in read_table(path, 2):
+        if topic not in TOPICS:
+            raise ConfigError(f"{path}: topic {topic!r} (rule {pattern!r}) is not in topics.tsv")
+        if rules and rules[-1][0] == topic:
+            rules[-1][1].append(canonical_tones(pattern))
+        else:
+            rules.append((topic, [canonical_tones(pattern)]))
+    return tuple((topic, "|".join(patterns)) for topic, patterns in rules)
+
+
 # Ordered: the first rule whose pattern is found in the folded metric decides the topic.
 _TOPIC_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (topic, re.compile(pattern))
-    for topic, pattern in (
-        ("par_index", r"par index|chỉ số cải cách hành chính|chỉ số cchc"),
-        ("pci", r"(?<!\w)pci(?!\w)|năng lực cạnh tranh"),
-        ("satisfaction", r"hài lòng|sipas"),
-        ("digital_identity", r"định danh|xác thực"),
-        ("online_payment", r"thanh toán trực tuyến|thanh toán điện tử|không dùng tiền mặt"),
-        ("compliance_cost", r"chi phí tuân thủ|số quy định|quy định kinh doanh|điều kiện kinh doanh|đơn giản hóa"),
-        ("processing_time", r"thời gian|đúng hạn|trễ hạn|quá hạn|rút ngắn"),
-        ("enterprises", r"số (?:lượng )?doanh nghiệp|doanh nghiệp (?:đăng ký )?thành lập|thành lập mới"),
-        ("digitisation", r"số hóa|không phải cung cấp lại|tái sử dụng"),
-        ("data_sharing", r"hệ thống thông tin.*(?:kết nối|liên thông)|chia sẻ dữ liệu|trục liên thông|cơ sở dữ liệu"),
-        ("e_office", r"hồ sơ công việc|văn bản điện tử|luân chuyển|nội bộ|ký số|văn bản đi"),
-        ("online_services", r"trực tuyến|mức độ [34]|môi trường mạng|môi trường điện tử|dịch vụ công|một cửa"),
-        ("legal_documents", r"quy phạm pháp luật|qppl|văn bản pháp luật"),
-        ("autonomy", r"tự chủ"),
-        ("civil_service", r"biên chế|đầu mối|bộ máy|công chức|viên chức|bồi dưỡng|đơn vị sự nghiệp"),
-    )
+    (topic, re.compile(pattern)) for topic, pattern in _read_topic_rules()
 )
 # The same rules over accent-less text, for questions typed without diacritics ("chi phi tuan thu").
 _PLAIN_TOPIC_RULES = tuple((topic, re.compile(plain(pattern.pattern))) for topic, pattern in _TOPIC_RULES)
-_UNIT_TOPIC = {"doanh nghiệp": "enterprises", "hợp tác xã": "enterprises", "hộ kinh doanh": "enterprises"}
+
+
+def _read_indexes() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(topic, name, pattern) of the indexes that rank provinces (data/commitment_indexes.tsv), recognised by
+    their topic's rules."""
+    path = _DATA / "commitment_indexes.tsv"
+    patterns: dict[str, list[str]] = {}
+    for topic, pattern in _read_topic_rules():
+        patterns.setdefault(topic, []).append(pattern)
+    indexes = []
+    for topic, name in read_table(path, 2):
+        if topic not in patterns:
+            raise ConfigError(f"{path}: index topic {topic!r} has no rules in topic_rules.tsv")
+        indexes.append((topic, name, re.compile("|".join(patterns[topic]))))
+    return tuple(indexes)
+
+
+_INDEXES = _read_indexes()
 
 
 def _fold(text: str) -> str:
@@ -473,10 +488,8 @@ def _split_gap(folded: str, start: int, end: int, years: list[_YearRef]) -> int:
     head = _METRIC_HEAD.search(folded, start, end)
     if head:
         return head.start("h")
-    last = None
-    for last in _SEPARATOR.finditer(folded, start, end):
-        pass
-    return last.end() if last else end
+    separators = list(_SEPARATOR.finditer(folded, start, end))
+    return separators[-1].end() if separators else end
 
 
 def _clause_commitments(
@@ -582,10 +595,8 @@ def _after_lead_verb(folded: str, start: int, end: int) -> int:
     first = _LEAD_VERB_FIRST.match(folded, start, end)
     if first:
         start = first.end()
-    last = None
-    for last in _LEAD_VERB_LATER.finditer(folded, start, end):
-        pass
-    return last.end() if last else start
+    verbs = list(_LEAD_VERB_LATER.finditer(folded, start, end))
+    return verbs[-1].end() if verbs else start
 
 
 def _trim(folded: str, start: int, end: int) -> tuple[int, int]:

@@ -70,7 +70,7 @@ class DocumentMetadata:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "DocumentMetadata":
+    def from_dict(cls, data: dict) -> DocumentMetadata:
         return cls(**{k: (data.get(k) or None) for k in cls.__dataclass_fields__})
 
     def label(self) -> str:
@@ -95,7 +95,8 @@ class Chunk:
     """A retrievable passage: a body slice of one document plus the context it needs to stand alone."""
 
     source: str
-    doc_version: str  # content hash + ingest recipe (vectorstore/ingestor.py); only chunks of a document's current version are served
+    # content hash + ingest recipe (vectorstore/ingestor.py); only chunks of a document's current version are served
+    doc_version: str
     index: int
     start: int
     end: int

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 from ingest.document import CleanDocument, DocumentMetadata
 from ingest.provinces import find_provinces
 from ingest.textnorm import fold, plain
+from ingest.vocab import read_lines, read_table
 
-DOC_TYPES = (
-    "Nghị quyết", "Chỉ thị", "Kế hoạch", "Quyết định", "Đề án", "Chương trình", "Thông báo",
-    "Báo cáo", "Công văn", "Hướng dẫn", "Quy định", "Kết luận", "Thông tư", "Nghị định",
-)
+_DATA = Path(__file__).parent / "data"
+
+# Document types as written (data/doc_types.txt); on a tie the earlier one wins.
+DOC_TYPES: tuple[str, ...] = tuple(read_lines(_DATA / "doc_types.txt"))
 # The code inside a document number names its type: 12-NQ/TU is a Nghị quyết of a Tỉnh ủy.
-_TYPE_CODES = {"NQ": "Nghị quyết", "CT": "Chỉ thị", "KH": "Kế hoạch", "QĐ": "Quyết định", "QD": "Quyết định",
-               "ĐA": "Đề án", "CTr": "Chương trình", "TB": "Thông báo", "BC": "Báo cáo", "KL": "Kết luận",
-               "HD": "Hướng dẫn"}
+_TYPE_CODES: dict[str, str] = dict(read_table(_DATA / "doc_type_codes.tsv", 2))
 # Issuers of central documents: a provincial document cites these, it is not one of them.
-_CENTRAL_ISSUERS = {"CP", "TW", "TTg", "BNV", "QH", "UBTVQH", "BCT", "BTC"}
+_CENTRAL_ISSUERS = frozenset(read_lines(_DATA / "central_issuer_codes.txt"))
 
 _NUMBER = re.compile(
     r"(?<![\w/])(\d{1,5}(?:/\d{4})?(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ]*){1,3})(?![\w])"
@@ -35,18 +35,16 @@ _ISSUE_DATE_FIELD = re.compile(r"Ngày ban hành\s*:?\s*(\d{1,2}/\d{1,2}/\d{4})"
 _SIGNER_FIELD = re.compile(r"Người ký\s*:?\s*([^\n]+)")
 _ISSUER_FIELD = re.compile(r"Cơ quan ban hành\s*:?\s*([^\n]+)")
 _PERIOD = re.compile(r"giai đoạn\s+(\d{4})\s*[-–]\s*(\d{4})", re.IGNORECASE)
-# Issuers as written (folded: lower case, canonical tones) → the form stored. An official header breaks
-# "ỦY BAN NHÂN DÂN" / "TỈNH LAI CHÂU" over two lines, so any whitespace may separate the words.
-_ISSUER_FORMS = {
-    "ban thường vụ tỉnh ủy": "Ban Thường vụ Tỉnh ủy", "ban chấp hành đảng bộ tỉnh": "Ban Chấp hành Đảng bộ tỉnh",
-    "tỉnh ủy": "Tỉnh ủy", "ủy ban nhân dân tỉnh": "UBND tỉnh", "ubnd tỉnh": "UBND tỉnh",
-    "hội đồng nhân dân tỉnh": "HĐND tỉnh", "hđnd tỉnh": "HĐND tỉnh", "chủ tịch ubnd tỉnh": "Chủ tịch UBND tỉnh",
-}
+# Issuers as written (folded: lower case, canonical tones) → the form stored (data/issuer_forms.tsv). An
+# official header breaks "ỦY BAN NHÂN DÂN" / "TỈNH LAI CHÂU" over two lines, so any whitespace may separate
+# the words.
+_ISSUER_FORMS: dict[str, str] = {fold(written): stored for written, stored in read_table(_DATA / "issuer_forms.tsv", 2)}
 _ISSUERS = re.compile(
     "(" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_ISSUER_FORMS, key=len, reverse=True)) + ")"
 )
 # Lines of an official header that come before the title: the national motto and "Place, ngày … tháng …".
-_NOT_TITLE = re.compile(r"^(cong hoa xa hoi chu nghia viet nam|doc lap\s*-\s*tu do\s*-\s*hanh phuc)|^[^,]{2,40},\s*ngay\s+\d")
+_NOT_TITLE = re.compile(
+    r"^(cong hoa xa hoi chu nghia viet nam|doc lap\s*-\s*tu do\s*-\s*hanh phuc)|^[^,]{2,40},\s*ngay\s+\d")
 _NAME = re.compile(r"^[A-ZÀ-Ỹ][a-zà-ỹ]+(?:\s+[A-ZÀ-Ỹ][a-zà-ỹ]+){1,4}$")
 
 

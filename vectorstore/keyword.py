@@ -65,7 +65,8 @@ class KeywordIndex:
             return []
         scores = bm25.get_scores(list(query_tokens))
         ranked = sorted(
-            (KeywordHit(cid, float(s)) for cid, s in zip(self.ids, scores) if s > 0 and (allowed is None or cid in allowed)),
+            (KeywordHit(cid, float(s)) for cid, s in zip(self.ids, scores)
+             if s > 0 and (allowed is None or cid in allowed)),
             key=lambda h: -h.score,
         )
         return ranked[:n]

@@ -109,7 +109,7 @@ def read(path: Path) -> E5File:
     return E5File(arch, vocabulary, tensors, data)
 
 
-def _read_vocabulary(reader: "_Reader") -> Vocabulary:
+def _read_vocabulary(reader: _Reader) -> Vocabulary:
     n_pieces, bos, eos, pad, unk = reader.unpack("5i")
     (blob_len,) = reader.unpack("Q")
     offsets = reader.array("<u4", n_pieces + 1)
@@ -127,7 +127,7 @@ def _read_vocabulary(reader: "_Reader") -> Vocabulary:
     return Vocabulary(pieces, [float(s) for s in scores], bos, eos, pad, unk, normalization)
 
 
-def _read_directory(reader: "_Reader", arch: Architecture) -> dict[str, tuple[int, tuple[int, ...], int, int]]:
+def _read_directory(reader: _Reader, arch: Architecture) -> dict[str, tuple[int, tuple[int, ...], int, int]]:
     shapes = _bert_shapes(arch)
     (n,) = reader.unpack("i")
     tensors = {}

@@ -9,13 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
+from pathlib import Path
 
-from assistant.types import Answer, Query
 from assistant.question.understand import province_mentions, understand
+from assistant.types import Answer, Query
 from ingest.textnorm import plain
+from ingest.vocab import read_lines
 
-# Words that carry no subject of their own in a part of a comparison ("và", "còn", "thì sao").
-_JOINERS = set("va con thi sao the nao and what about how about or hoac cung so voi compared with".split())
+# Words that carry no subject of their own in a part of a comparison ("và", "còn", "thì sao"), accent-less
+# (data/compare_joiners.txt).
+_JOINERS = {word for line in read_lines(Path(__file__).parent / "data" / "compare_joiners.txt")
+            for word in plain(line).split()}
 
 
 def split_by_province(query: Query, known_provinces: Collection[str]) -> list[Query]:
@@ -52,7 +56,8 @@ def compare(query: Query, known_provinces: Collection[str], answer_one: Callable
         for c in answer.citations:
             renumber[c.n] = len(citations) + 1
             citations.append(replace(c, n=len(citations) + 1))
-        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber.get(int(m.group(1)), m.group(1))}]", answer.text)
+        text = re.sub(r"\[(\d+)\]", lambda m, renumber=renumber: f"[{renumber.get(int(m.group(1)), m.group(1))}]",
+                      answer.text)
         lines.append(f"- {province}: " + text.replace("\n", "\n  "))
         related.extend(answer.related)
     abstained = all(a.abstained for _, a in parts)

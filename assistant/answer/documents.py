@@ -7,26 +7,27 @@ place where its number (or else its title) is written.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from assistant.answer.extractive import written_at
+from assistant.question.asked import has_cue
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Citation, Query
-from assistant.question.asked import has_cue
-from ingest.textnorm import fold
+from ingest.textnorm import canonical_tones, fold
+from ingest.vocab import read_kinds, read_table
 from vectorstore.chroma import DocumentRecord
 
-# Asks for documents in the plural: "những văn bản nào", "how many documents", "which resolutions".
-_ASKS = (r"(?:những|các)\s+(?:văn bản|tài liệu)(?:\s+\w+)?\s+(?:nào|gì)|(?:bao nhiêu|mấy)\s+(?:văn bản|tài liệu)|danh sách\s+(?:các\s+)?(?:văn bản|tài liệu)|"
-         r"kho\s+(?:tài liệu|văn bản)|(?:văn bản|tài liệu)\s+nào\s+(?:trong kho|hiện có|có trong)|"
-         r"(?:which|what|list(?: the| all)?|how many)\s+(?:\w+\s+)?(?:documents|resolutions|directives|plans|decisions)|"
-         r"documents (?:in|of) the (?:collection|corpus)")
-# "căn cứ những văn bản nào": documents a text refers to, which the retrieval answers, not the metadata.
-_REFERS = (r"căn cứ|triển khai|quán triệt|thực hiện|theo|implements?|implementing|based on|pursuant|refers?|"
-           r"referred|cites?|cited|under")
-_ISSUERS = (
-    (r"tỉnh ủy|đảng bộ|ban thường vụ|party committee|party", ("tỉnh ủy", "đảng bộ")),
-    (r"ubnd|ủy ban nhân dân|people's committee", ("ubnd", "ủy ban nhân dân")),
-    (r"hđnd|hội đồng nhân dân|people's council", ("hđnd", "hội đồng nhân dân")),
+_DATA = Path(__file__).parent / "data"
+# Asks for documents in the plural: "những văn bản nào", "how many documents", "which resolutions"; but
+# "căn cứ những văn bản nào" asks for documents a text refers to, which the retrieval answers, not the
+# metadata (data/documents_cues.tsv).
+_CUES = read_kinds(_DATA / "documents_cues.tsv", ("asks", "refers"))
+_ASKS = "|".join(canonical_tones(cue) for cue in _CUES["asks"])
+_REFERS = "|".join(canonical_tones(cue) for cue in _CUES["refers"])
+# (how a question names an issuer, words of such an issuing body), from data/documents_issuers.tsv.
+_ISSUERS = tuple(
+    ("|".join(re.escape(fold(w.strip())) for w in named.split(",")), tuple(fold(w.strip()) for w in body.split(",")))
+    for named, body in read_table(_DATA / "documents_issuers.tsv", 2)
 )
 
 

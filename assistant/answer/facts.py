@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from ingest.errors import ConfigError
 from ingest.textnorm import fold, plain, strip_accents
+from ingest.vocab import read_lines, read_table
 
-COMPARATORS_VI = ("tối thiểu", "ít nhất", "trên", "khoảng", "tối đa", "dưới", "đạt", "từ")
-COMPARATORS_EN = {"tối thiểu": "at least", "ít nhất": "at least", "trên": "over", "khoảng": "about",
-                  "tối đa": "at most", "dưới": "under", "đạt": "", "từ": "from"}
+_DATA = Path(__file__).parent / "data"
 
+# Comparators before a figure, and their English (data/facts_comparators.tsv; "-" there: none).
+COMPARATORS_EN = {vi: "" if en == "-" else en for vi, en in read_table(_DATA / "facts_comparators.tsv", 2)}
+COMPARATORS_VI = tuple(COMPARATORS_EN)
+_COMPARATOR = "|".join(re.escape(c) for c in COMPARATORS_VI)
+
+# Units a figure may have, in the order they are tried, and the kind of quantity each is (data/facts_units.tsv).
+_UNITS = read_table(_DATA / "facts_units.tsv", 2)
+if any(kind not in ("percent", "money", "time", "count") for _, kind in _UNITS):
+    raise ConfigError(f"{_DATA / 'facts_units.tsv'}: a unit's kind must be percent, money, time or count")
 _NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
-_UNIT = (r"%|tỷ đồng|triệu đồng|nghìn đồng|đồng|phút|giờ|ngày làm việc|ngày|doanh nghiệp|điểm/năm|điểm|tỉnh|đô thị|hồ sơ|văn bản|thủ tục|"
-         r"nhiệm vụ|mục tiêu|nhóm|nội dung|giải pháp|lượt|người|cơ quan|lần")
+_UNIT = "|".join(re.escape(unit) for unit, _ in _UNITS)
 _FIGURE = re.compile(
-    rf"(?:(?P<cmp>tối thiểu|ít nhất|trên|khoảng|tối đa|dưới|đạt|từ)\s+(?:(?:là|đạt|mức)\s+)?)?"
+    rf"(?:(?P<cmp>{_COMPARATOR})\s+(?:(?:là|đạt|mức)\s+)?)?"
     rf"(?P<num>{_NUM})(?:\s*[-–]\s*(?P<num2>{_NUM}))?\s*(?P<unit>{_UNIT})?(?P<more>\s+trở lên)?",
     re.IGNORECASE,
 )
@@ -40,12 +49,12 @@ class Figure:
     year: int | None = None  # "50% vào năm 2025": the year written right after the figure
 
 
-# Rankings: "vị trí 63/63", "xếp thứ 30", "tốp 5 tỉnh", "nhóm 40 tỉnh".
-_RANK = re.compile(r"(?:vị trí|xếp thứ|đứng thứ|hạng|tốp|top|nhóm)\s+(\d{1,3}(?:/\d{1,3})?)(?:\s+tỉnh)?", re.IGNORECASE)
+# Rankings: "vị trí 63/63", "xếp thứ 30", "tốp 5 tỉnh", "nhóm 40 tỉnh" (data/facts_rank_words.txt).
+_RANK_WORDS = "|".join(re.escape(w) for w in read_lines(_DATA / "facts_rank_words.txt"))
+_RANK = re.compile(rf"(?:{_RANK_WORDS})\s+(\d{{1,3}}(?:/\d{{1,3}})?)(?:\s+tỉnh)?", re.IGNORECASE)
 
 
-UNIT_KINDS = {"%": "percent", "tỷ đồng": "money", "triệu đồng": "money", "nghìn đồng": "money", "đồng": "money",
-              "phút": "time", "giờ": "time", "ngày": "time", "ngày làm việc": "time", "thứ hạng": "rank"}
+UNIT_KINDS = {unit: kind for unit, kind in _UNITS if kind != "count"} | {"thứ hạng": "rank"}  # the unit of _ranks
 
 
 def unit_kind(unit: str) -> str:
@@ -99,7 +108,7 @@ def _is_part_of_date_or_number(clause: str, m: re.Match[str]) -> bool:
     )
 
 
-_NUMBER_WORDS = rf"{_NUM}|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|mười một|mười hai"
+_NUMBER_WORDS = "|".join([_NUM, *(re.escape(w) for w in read_lines(_DATA / "facts_number_words.txt"))])
 
 
 def counts(clause: str, noun: str) -> list[Figure]:
@@ -111,8 +120,9 @@ def counts(clause: str, noun: str) -> list[Figure]:
     for syllable in reversed(rest):  # "cấp chính quyền": (?:\s+chính(?:\s+quyền)?)?
         tail = rf"(?:\s+{re.escape(syllable)}{tail})?"
     accented = plain(noun) != noun  # an accent-less noun is matched accent-less
-    words = rf"(?<![\w/.,])(?:(?P<cmp>tối thiểu|ít nhất|trên|khoảng|tối đa|dưới|đạt|từ)\s+)?(?P<num>{_NUMBER_WORDS})"
-    pattern = re.compile(rf"{words if accented else strip_accents(words)}\s+{re.escape(first)}{tail}(?!\w)", re.IGNORECASE)
+    words = rf"(?<![\w/.,])(?:(?P<cmp>{_COMPARATOR})\s+)?(?P<num>{_NUMBER_WORDS})"
+    pattern = re.compile(rf"{words if accented else strip_accents(words)}\s+{re.escape(first)}{tail}(?!\w)",
+                         re.IGNORECASE)
     folded = fold(clause) if accented else plain(clause)
     folded = folded if len(folded) == len(clause) else plain(clause)  # offsets must carry over
     return _pair_years(clause, [Figure(m.start(), m.end(), clause[m.start() : m.end()], m.group("cmp") or "",
@@ -153,14 +163,16 @@ def context_year(paragraph_prefix: str, heading_path: tuple[str, ...]) -> int | 
     return int(found[-1].group(1)) if found else None
 
 
+# First syllables of capitalised titles, bodies and places, not names (data/facts_not_name_words.txt).
+_NOT_NAMES = frozenset(plain(w) for w in read_lines(_DATA / "facts_not_name_words.txt"))
+
+
 def names(clause: str) -> list[tuple[int, int]]:
     """Personal names (2–4 capitalised syllables) — ignoring all-caps and common title words."""
     out = []
     for m in _NAME.finditer(clause):
         words = m.group(0).split()
-        if plain(words[0]) in {"ban", "tinh", "uy", "nghi", "ke", "chi", "quyet", "so", "cong", "trung", "chinh",
-                                "thu", "bo", "uy", "hoi", "dang", "nha", "phong", "cac", "trang", "lai", "quang",
-                                "son", "dien"}:
+        if plain(words[0]) in _NOT_NAMES:
             continue
         out.append((m.start(), m.end()))
     return out

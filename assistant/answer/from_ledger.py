@@ -14,37 +14,31 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from assistant.answer import facts
-from assistant.question.asked import AskedFor, asked_for, asked_unit, asks_quantity, asks_which_provinces, has_cue
 from assistant.answer.ledger import Ledger, format_target, topic_of_question, without_provinces
+from assistant.question.asked import AskedFor, asked_for, asked_unit, asks_quantity, asks_which_provinces, has_cue
+from assistant.question.understand import glossary_matches, paraphrase_terms
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Citation, Query
-from assistant.question.understand import glossary_matches, paraphrase_terms
 from ingest.commitments import Commitment
-from ingest.textnorm import expand_abbreviations, plain
+from ingest.textnorm import expand_abbreviations, norm_number, plain
+from ingest.vocab import read_kinds, read_lines
 
-# Words that frame a target question rather than say what is measured (accent-less). Phrases first:
-# "chi" alone is a content word ("chi phí"), "chỉ tiêu" is framing. Everyday words that documents rarely
-# use ("phải", "muốn", "cả") would otherwise weigh most, being rare in the corpus.
+_DATA = Path(__file__).parent / "data"
+
+# Words that frame a target question rather than say what is measured (data/ledger_framing.tsv: accent-less
+# Vietnamese phrases, removed first, longest first; single Vietnamese words; English words). Everyday words
+# that documents rarely use ("phải", "muốn", "cả") would otherwise weigh most, being rare in the corpus.
+_FRAMING = read_kinds(_DATA / "ledger_framing.tsv", ("vi_phrase", "vi_word", "en_word"))
 _FRAMING_PHRASES = re.compile(
-    r"\b(dat muc tieu|dat chi tieu|muc tieu|chi tieu|cam ket|phan dau|bao nhieu phan tram|bao nhieu|"
-    r"phan tram|ty le|nhu the nao|the nao|la gi|cho biet|xin hoi|toi thieu|toi da|it nhat|de ra|dat ra|"
-    r"uy ban nhan dan|tinh uy|giai doan|nghi quyet|chi thi|ke hoach|quyet dinh|de an|chuong trinh)\b"
+    r"\b(" + "|".join(re.escape(plain(p)) for p in sorted(_FRAMING["vi_phrase"], key=len, reverse=True)) + r")\b"
 )
-_FRAMING_WORDS = set(
-    "la gi nao cua tinh nam den vao trong theo ve co khong the nhu voi va cac nhung mot duoc dat se can tai "
-    "o dau hay thi sao con vay a nhe bao nhieu may ra cho biet phai muon di lam ca toi nha minh sau lan".split()
-)
+_FRAMING_WORDS = {plain(w) for w in _FRAMING["vi_word"]}
 # English words that frame a question or carry no topic; other English words the glossary does not know
 # count against a match (the ledger cannot tell what they ask for).
-_EN_FRAMING = set(
-    "what which who whom when where why how is are was were be been does do did the a an of in on for by to "
-    "and or its their it this that these those with from as at set sets aim aims plan plans say says said "
-    "according under have has had will would should must can could any there main mentioned much many "
-    "share percentage percent proportion rate target targets goal goals objective objectives commit commits "
-    "committed commitment want wants expect expected province provincial year least most".split()
-)
+_EN_FRAMING = {w.lower() for w in _FRAMING["en_word"]}
 
 
 @dataclass(frozen=True)
@@ -81,14 +75,14 @@ def ledger_answer(query: Query, ledger: Ledger, view: CorpusView, sources: set[s
     if topic is None or not terms:
         return None
     unit = asked_unit(query)
-    numbers = {_norm_number(n) for n in query.doc_numbers}
+    numbers = {norm_number(n) for n in query.doc_numbers}
     picked: list[Commitment] = []
     provinces = query.provinces or sorted({r.province for r in ledger.rows(topic=topic) if r.province})
     for province in provinces:
         rows = [r for r in ledger.rows(province=province, topic=topic)
                 if (sources is None or r.source in sources)
                 and (not query.years or r.year in query.years)
-                and (not numbers or _norm_number(r.number or "") in numbers)
+                and (not numbers or norm_number(r.number or "") in numbers)
                 and (unit is None or facts.unit_kind(r.unit) == unit)]
         chosen = choose(rows, terms, settings)
         if chosen is None and cross:
@@ -197,7 +191,7 @@ def _answer(query: Query, rows: list[Commitment], view: CorpusView) -> Answer:
 
 # A question for a province's targets in general: no measured thing named, only the word for targets, and no
 # "bao nhiêu" (one figure of an unnamed thing is ambiguous, not a request for the list).
-_ALL_TARGETS = r"targets?|goals?|objectives?|commitments?|chỉ tiêu|mục tiêu|cam kết"
+_ALL_TARGETS = "|".join(read_lines(_DATA / "ledger_overview_cues.txt"))  # data/ledger_overview_cues.txt
 OVERVIEW_ROWS = 15  # more is a table: the Commitments tab has it, filtered
 
 
@@ -222,7 +216,8 @@ def _overview(query: Query, ledger: Ledger, view: CorpusView, sources: set[str] 
         lines.append(f"- {row.metric}: {target}{f' ({when})' if when else ''} [{citation.n}]")
     if len(rows) > len(shown):
         more = len(rows) - len(shown)
-        lines.append(f"… and {more} more (Commitments tab)." if english else f"… và {more} chỉ tiêu khác (tab Cam kết).")
+        lines.append(f"… and {more} more (Commitments tab)." if english
+                     else f"… và {more} chỉ tiêu khác (tab Cam kết).")
     return Answer(question=query.text, text="\n".join(lines), abstained=False, mode="extractive",
                   citations=citations, language=query.language)
 
@@ -236,7 +231,3 @@ def _citation(n: int, row: Commitment, view: CorpusView) -> Citation:
                     province=row.province or "", quote=row.quote, start=row.start, end=row.end,
                     number=row.number or "", doc_type=row.doc_type or "", issue_date=row.issue_date or "",
                     heading=heading)
-
-
-def _norm_number(number: str) -> str:
-    return re.sub(r"[\s\-/]", "", number).upper().replace("Đ", "D")

@@ -19,9 +19,16 @@ from langchain_core.messages import BaseMessage
 
 from assistant.answer.extractive import split_clauses
 from assistant.answer.prompts import AnswerPrompts, passage_header
+from assistant.answer.verify import (
+    Mention,
+    VerificationResult,
+    claimed_by,
+    find_mentions,
+    keep_markers,
+    supported_by,
+    verify_answer,
+)
 from assistant.types import Answer, Citation, Query, ScoredChunk
-from assistant.answer.verify import (Mention, VerificationResult, claimed_by, find_mentions, keep_markers, supported_by,
-                             verify_answer)
 
 Cite = Callable[[int, ScoredChunk], Citation]
 
@@ -58,7 +65,7 @@ class AnswerStream:
         self._text: list[str] = []
         self._answer: Answer | None = None
 
-    def __iter__(self) -> "AnswerStream":
+    def __iter__(self) -> AnswerStream:
         return self
 
     def __next__(self) -> str:
@@ -112,16 +119,19 @@ class LLMAnswerer:
             raise ValueError("LLMAnswerer needs at least one passage; with none the caller abstains")
         return self.prompts.render(query.language, query.text, [p.chunk for p in passages])
 
-    def _result(self, query: Query, passages: Sequence[ScoredChunk], extractive: Answer, text: str, error: str, started: float) -> Answer:
+    def _result(self, query: Query, passages: Sequence[ScoredChunk], extractive: Answer, text: str, error: str,
+                started: float) -> Answer:
         elapsed = time.perf_counter() - started
         if error:
             return _fallback(extractive, f"LLM call failed ({error}); extractive answer shown", elapsed)
         text = text.strip()
         # The model saw each passage's header (province, document number and date) as part of it.
-        given = {n: f"{passage_header(p.chunk, query.language)}\n{p.chunk.text}" for n, p in enumerate(passages, start=1)}
+        given = {n: f"{passage_header(p.chunk, query.language)}\n{p.chunk.text}"
+                 for n, p in enumerate(passages, start=1)}
         result = verify_answer(text, given, key_figures(extractive.text))
         if not result.ok:
-            return _fallback(extractive, f"LLM answer failed verification ({result.summary()}); extractive answer shown", elapsed)
+            return _fallback(extractive,
+                             f"LLM answer failed verification ({result.summary()}); extractive answer shown", elapsed)
         stated = claimed_by(text)
         citations = [_narrow(c, passages[c.n - 1], stated) for c in _citations(result, passages, self.cite)]
         text, citations = _drop_unsupporting(text, citations, given, stated)
@@ -152,7 +162,8 @@ def _narrow(citation: Citation, passage: ScoredChunk, stated: set) -> Citation:
     if not holding:
         return citation
     start, end = holding[0][0], holding[-1][1]
-    return dataclasses.replace(citation, start=start, end=end, quote=chunk.text[start - chunk.start : end - chunk.start])
+    return dataclasses.replace(citation, start=start, end=end,
+                               quote=chunk.text[start - chunk.start : end - chunk.start])
 
 
 def _drop_unsupporting(text: str, citations: list[Citation], given: dict[int, str],

@@ -11,12 +11,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from assistant.answer.facts import COMPARATORS_EN
 from assistant.question.understand import translate_terms
 from ingest.commitments import RANK_UNIT, TOPICS, Commitment, topic_of_words, unit_topics
 from ingest.provinces import canonical, find_provinces
 from ingest.textnorm import has_diacritics, plain
+from ingest.vocab import read_table
 from vectorstore.chroma import DocumentRecord
 
 UNKNOWN_PROVINCE = "?"  # compare() key for rows of a document whose province was not found
@@ -25,11 +27,9 @@ CSV_COLUMNS = ("province", "year", "topic", "comparator", "value", "value_max", 
 _YEARS = range(1900, 2101)
 _COUNT_QUESTION = re.compile(r"\b(bao nhieu|how many|so luong)\b")
 
-# The units the extractor writes (ingest/commitments.py _UNITS), in English; a test keeps the two in step.
-UNITS_EN = {"%": "%", "điểm/năm": "points/year", "điểm": "points", "bậc": "places", "ngày làm việc": "working days",
-            "ngày": "days", "giờ": "hours", "phút": "minutes", "giây": "seconds", "doanh nghiệp": "enterprises",
-            "hợp tác xã": "cooperatives", "hộ kinh doanh": "household businesses", "đô thị thông minh": "smart cities",
-            "tỷ đồng": "billion VND", "triệu đồng": "million VND", RANK_UNIT: "rank"}
+# The units the extractor writes (ingest/commitments.py _UNITS, and RANK_UNIT), in English
+# (data/ledger_units_en.tsv); a test keeps the two in step.
+UNITS_EN: dict[str, str] = dict(read_table(Path(__file__).parent / "data" / "ledger_units_en.tsv", 2))
 
 
 class Ledger:

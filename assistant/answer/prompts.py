@@ -17,8 +17,8 @@ from pathlib import Path
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
-from ingest.errors import ConfigError
 from ingest.document import Chunk
+from ingest.errors import ConfigError
 
 LANGUAGES = ("vi", "en")
 ANSWER_VARIABLES = frozenset({"question", "passages"})
@@ -74,7 +74,8 @@ class AnswerPrompts:
 
     def __init__(self, directory: Path, languages: Sequence[str] = LANGUAGES) -> None:
         self.directory = directory
-        self.templates = {lang: load_chat_prompt(directory / f"answer.{lang}.md", ANSWER_VARIABLES) for lang in languages}
+        self.templates = {lang: load_chat_prompt(directory / f"answer.{lang}.md", ANSWER_VARIABLES)
+                          for lang in languages}
 
     def render(self, language: str, question: str, chunks: Sequence[Chunk]) -> list[BaseMessage]:
         if language not in self.templates:

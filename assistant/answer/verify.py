@@ -132,7 +132,9 @@ def _mention(match: re.Match[str]) -> Mention:
     if day and _is_day_month(day, month):
         d, m, y = int(day), int(month), int(year)
         claim = ("date", d, m, y)
-        return Mention(written, frozenset({claim}), frozenset({claim, ("dm", d, m), ("my", m, y), ("num", Decimal(d)), ("num", Decimal(m)), ("num", Decimal(y))}))
+        return Mention(written, frozenset({claim}),
+                       frozenset({claim, ("dm", d, m), ("my", m, y),
+                                  ("num", Decimal(d)), ("num", Decimal(m)), ("num", Decimal(y))}))
     month, year = g["wmm"] or g["mm"], g["wmy"] or g["my"]
     if month and 1 <= int(month) <= 12:
         m, y = int(month), int(year)

@@ -86,7 +86,7 @@ class LlamaCppChatModel(BaseChatModel):
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
-    def load(cls, path: Path, threads: int, max_tokens: int) -> "LlamaCppChatModel":
+    def load(cls, path: Path, threads: int, max_tokens: int) -> LlamaCppChatModel:
         if not path.is_file():
             raise ModelUnavailable(
                 f"The local LLM file {path} does not exist. Run `make llm` to build it, "
@@ -119,7 +119,8 @@ class LlamaCppChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "temperature": self.temperature, "max_tokens": self.max_tokens}
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "temperature": self.temperature,
+                "max_tokens": self.max_tokens}
 
     def _generate(
         self,

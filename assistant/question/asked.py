@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 
-from assistant.types import Query
 from assistant.question.understand import glossary_matches
-from ingest.textnorm import fold, has_diacritics, plain, strip_accents
+from assistant.types import Query
+from ingest.textnorm import canonical_tones, fold, has_diacritics, plain, strip_accents
+from ingest.vocab import read_kinds
 
 
 class AskedFor:
@@ -28,49 +30,42 @@ class AskedFor:
     TEXT = "text"
 
 
-_POSITION = r"chức vụ|chức danh|cương vị|what position|which position|what title|in what capacity|what capacity"
-_ISSUER = (r"cơ quan nào ban hành|ai ban hành|do ai ban hành|do cơ quan nào|đơn vị nào ban hành|who issued|"
-           r"which (?:body|agency|authority|organ) issued|issued by whom|issuing (?:body|agency|authority)")
-_PERSON = r"ai ký|người ký|ký bởi|ai là người ký|who signed|signer|signatory|signed by"
-_DATE = r"ngày nào|khi nào|bao giờ|ngày ban hành|thời gian ban hành|đăng ngày|ngày đăng|when|what date|which date"
-_DOC_NUMBER = (r"(?:nghị quyết|nghị định|văn bản|công văn|quyết định|chỉ thị|kế hoạch|thông tư) (?:nào|số mấy)|"
-               r"(?:which|what) (?:resolution|decree|document|directive|decision|official letter)s?|"
-               r"số hiệu|(?<!có )số mấy|số bao nhiêu|document number|what number|ký hiệu|số văn bản|"
-               r"số nghị quyết|số kế hoạch|số quyết định")
-_FREQUENCY = r"how often|how frequently|bao lâu một lần|mấy lần|định kỳ|thường xuyên đến mức nào"
-_RANK = r"xếp thứ|xếp hạng|đứng thứ|vị trí thứ|ranking|ranked|rank"
-# Asks for a quantity outright.
-_NUMBER = (r"bao nhiêu|mấy|tỷ lệ|phần trăm|how much|how many|what percentage|what percent|what share|"
-           rf"what proportion|percent|bao lâu|how long|{_RANK}")
-# Asks for things named in words: "cơ quan nào chủ trì", "những giải pháp nào", "what measures".
-_TEXT = (r"(?:cơ quan|đơn vị|sở|ngành|giải pháp|nhiệm vụ|nội dung|lĩnh vực|thông tin|vấn đề|hình thức|biện pháp|"
-         r"chương trình|đề án|khâu|đột phá|trọng tâm|phương thức|yêu cầu|cấp|ai) nào|những gì|những ai|gồm những|"
-         r"bao gồm|liệt kê|kể tên|chủ trì|thông tin gì|(?:mục tiêu|chỉ tiêu|nhiệm vụ|giải pháp|nội dung|yêu cầu|"
-         r"cam kết|định hướng)\s+gì|làm gì|what (?:goals?|targets?|objectives?|tasks?) (?:does|do|did|has|have)|which (?:agency|agencies|body|bodies|unit|units|"
-         r"measures|solutions|tasks|areas|fields|breakthroughs)|what (?:measures|solutions|tasks|information|areas)|"
-         r"who (?:is|are) responsible|who leads|who chairs")
-# Words that mark a target question but also come with text answers ("để đạt mục tiêu", "mục tiêu là gì").
-_TARGET = r"targets?|goals?|chỉ tiêu|mục tiêu|cắt giảm|tối thiểu|tối đa|đạt"
-_LIST = r"những|gồm|liệt kê|kể tên|các \w+ nào|list|which \w+s\b|what are"
+# The cues of each kind of answer, as regex alternations (data/answer_cues.tsv: its header says what each
+# kind means). Matched with diacritics, or accent-less for questions typed without them (``_cue``).
+_CUE_KINDS = ("position", "issuer", "person", "date", "doc_number", "frequency", "rank", "number", "text", "target",
+              "list", "which_provinces", "money", "percent", "time")
+_CUES = {kind: "|".join(canonical_tones(cue) for cue in cues)
+         for kind, cues in read_kinds(Path(__file__).parent / "data" / "answer_cues.tsv", _CUE_KINDS).items()}
 
-_UNITS = (
-    ("money", r"bao nhiêu tiền|hết bao nhiêu tiền|kinh phí|tỷ đồng|triệu đồng|nghìn đồng|how much money|budget|"
-              r"funding|vnd"),
-    ("percent", r"phần trăm|tỷ lệ|percent|percentage|what share|what proportion"),
-    ("time", r"bao lâu|mấy phút|bao nhiêu phút|how long|how many minutes|minutes"),
-    ("rank", _RANK),
-)
+_POSITION = _CUES["position"]
+_ISSUER = _CUES["issuer"]
+_PERSON = _CUES["person"]
+_DATE = _CUES["date"]
+_DOC_NUMBER = _CUES["doc_number"]
+_FREQUENCY = _CUES["frequency"]
+_RANK = _CUES["rank"]
+# Asks for a quantity outright.
+_NUMBER = f"{_CUES['number']}|{_RANK}"
+# Asks for things named in words: "cơ quan nào chủ trì", "những giải pháp nào", "what measures".
+_TEXT = _CUES["text"]
+# Words that mark a target question but also come with text answers ("để đạt mục tiêu", "mục tiêu là gì").
+_TARGET = _CUES["target"]
+_LIST = _CUES["list"]
+
+# In order: the first unit whose cue the question has is the unit asked for.
+_UNITS = (("money", _CUES["money"]), ("percent", _CUES["percent"]), ("time", _CUES["time"]), ("rank", _RANK))
 # "mấy cấp chính quyền", "bao nhiêu nhiệm vụ": the noun a bare number must stand before ("3 cấp").
 _COUNTED = re.compile(r"(?:mấy|bao nhiêu)\s+(\w+(?:\s+\w+){0,2})")
 # Not nouns that are counted: units the unit check covers, and words that follow "bao nhiêu" in "xếp thứ
-# bao nhiêu trong cả nước", "mức bao nhiêu cho năm 2025".
-_NOT_COUNTED = set("phần tiền lần phút ngày giờ năm tháng trong của ở vào là được cho so với và thì đến tới "
-                   "trên dưới tại theo khi nếu".split())
+# bao nhiêu trong cả nước", "mức bao nhiêu cho năm 2025"; in English, adjectives before the noun
+# (data/not_counted_words.tsv).
+_NOT_COUNTED_WORDS = read_kinds(Path(__file__).parent / "data" / "not_counted_words.tsv", ("vi", "en"))
+_NOT_COUNTED = {fold(w) for w in _NOT_COUNTED_WORDS["vi"]}
 _NOT_COUNTED_PLAIN = _NOT_COUNTED | {plain(w) for w in _NOT_COUNTED}
-_EN_NOT_COUNTED = {"main", "key", "major", "specific", "different", "more", "of", "the"}
+_EN_NOT_COUNTED = {w.lower() for w in _NOT_COUNTED_WORDS["en"]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cue(pattern: str, accented: bool) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{pattern if accented else strip_accents(pattern).lower()})(?!\w)")
 
@@ -107,7 +102,7 @@ def asked_unit(query: Query) -> str | None:
     return next((kind for kind, pattern in _UNITS if has_cue(pattern, query)), None)
 
 
-_WHICH_PROVINCES = r"tỉnh nào|những tỉnh|các tỉnh|địa phương nào|which provinces?|what provinces?"
+_WHICH_PROVINCES = _CUES["which_provinces"]
 
 
 def asks_which_provinces(query: Query) -> bool:

@@ -10,55 +10,61 @@ from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.errors import BadQuestion
 from assistant.types import Query
+from ingest.errors import BadQuestion
 from ingest.metadata import DOC_TYPES
 from ingest.provinces import find_provinces
 from ingest.textnorm import fold, has_diacritics, plain
+from ingest.vocab import read_kinds, read_lines, read_table
 
-_GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en_vi.tsv"
+_DATA = Path(__file__).parent / "data"
+_GLOSSARY_PATH = _DATA / "glossary_en_vi.tsv"
+_PARAPHRASES_PATH = _DATA / "paraphrases_vi.tsv"
 
-_EN_WORDS = {
-    "what", "which", "who", "when", "how", "is", "are", "does", "do", "the", "of", "in", "for", "by", "and",
-    "target", "province", "much", "many", "did", "about", "its", "their", "to", "a", "an", "was", "were",
-}
-_VI_PLAIN_WORDS = {
-    "cua", "la", "nam", "tinh", "bao", "nhieu", "gi", "nao", "muc", "tieu", "cat", "giam", "chi", "thi",
-    "sao", "khong", "con", "duoc", "cac", "nhung", "va", "ve", "co", "theo", "den", "ngay", "ai", "ky",
-    "nghi", "quyet", "ke", "hoach", "hanh", "chinh", "bao nhieu", "may", "dat", "ty", "le",
-}
+
+def _any(words: list[str]) -> str:
+    """Words taken literally, as one regex alternation in the given order."""
+    return "|".join(re.escape(w) for w in words)
+
+
+# Common words of English questions, and of Vietnamese ones typed without diacritics (data/language_words.tsv).
+_LANGUAGE_WORDS = read_kinds(_DATA / "language_words.tsv", ("en", "vi"))
+_EN_WORDS = {word for w in _LANGUAGE_WORDS["en"] for word in w.lower().split()}
+_VI_PLAIN_WORDS = {word for w in _LANGUAGE_WORDS["vi"] for word in plain(w).split()}
+# What marks a question as continuing the previous one (data/followup_cues.tsv: its header says what each
+# kind of cue does).
+_CUES = read_kinds(_DATA / "followup_cues.tsv", ("opening", "ending", "filler", "vi_noun", "vi_pointer", "plain_phrase",
+                                              "en_pointer", "en_noun", "en_subject", "en_last"))
 # Openings and endings that mark a question as continuing the previous one.
 _FOLLOWUP = re.compile(
-    r"^(con|the con|vay con|vay|con voi|and|and what about|what about|how about|and for|same for)\b|"
-    r"(thi sao|the nao|thi the nao|nhu the nao|thi sao a|ra sao)\s*\??\s*$"
+    rf"^({_any([plain(w) for w in _CUES['opening']])})\b|"
+    rf"({_any([plain(w) for w in _CUES['ending']])})\s*\??\s*$"
 )
 # Words that point back to what the previous turn was about: "nghị quyết đó", "ông ấy", "that plan", "he".
 # Matched on the folded text (with diacritics): accent-less "do"/"nay" are too common to mean "that"/"this".
 _ANAPHORA_VI = re.compile(
-    r"(?<!\w)(?:(?:nghị quyết|chỉ thị|kế hoạch|quyết định|văn bản|tài liệu|đề án|chương trình|nội dung|"
-    r"mục tiêu|chỉ tiêu|nhiệm vụ|giải pháp|tỉnh|ông|bà|người|các|những|cơ quan|đơn vị)"
-    r"(?:\s+\w+){0,2}?\s+(?:đó|này|ấy|nói trên|vừa nêu))(?!\w)"
+    rf"(?<!\w)(?:(?:{_any([fold(w) for w in _CUES['vi_noun']])})"
+    rf"(?:\s+\w+){{0,2}}?\s+(?:{_any([fold(w) for w in _CUES['vi_pointer']])}))(?!\w)"
 )
-_ANAPHORA_PLAIN = re.compile(r"\b(ong ay|ba ay|van ban do|van ban nay|nghi quyet do|chi thi do|ke hoach do)\b")
+_ANAPHORA_PLAIN = re.compile(rf"\b({_any([plain(w) for w in _CUES['plain_phrase']])})\b")
 _ANAPHORA_EN = re.compile(
-    r"\b(?:that|this|the same|those|these) (?:resolution|directive|plan|decision|document|province|target|"
-    r"programme|program|one|list)s?\b|^(?:and |so |then )?(?:he|she|it|they|who signed it)\b|\b(?:him|her|it)\s*\??$"
+    rf"\b(?:{_any(_CUES['en_pointer'])}) (?:{_any(_CUES['en_noun'])})s?\b|"
+    rf"^(?:and |so |then )?(?:{_any(_CUES['en_subject'])})\b|\b(?:{_any(_CUES['en_last'])})\s*\??$"
 )
+# Words that are no subject of their own: a question with at most one other word is a follow-up.
+_FILLER = _EN_WORDS | {word for w in _CUES["filler"] for word in plain(w).split()}
+
 _YEAR = re.compile(r"(?<![\d/.,])((?:19|20)\d{2})(?![\d/])")
 _PERIOD = re.compile(r"(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}")
 _DOC_NUMBER = re.compile(r"(?<![\w/])(\d{1,5}(?:/\d{4})?(?:\s?[-/]\s?[A-ZĐ][A-Za-zĐđ]*){1,3})(?!\w)")
-_EN_DOC_TYPES = {"resolution": "Nghị quyết", "directive": "Chỉ thị", "plan": "Kế hoạch", "decision": "Quyết định"}
+# English document types → the Vietnamese ones (data/doc_types_en.tsv).
+_EN_DOC_TYPES: dict[str, str] = dict(read_table(_DATA / "doc_types_en.tsv", 2))
 
 
 @lru_cache(maxsize=1)
 def glossary() -> list[tuple[str, str]]:
     """(english, vietnamese terms), longest English phrase first."""
-    pairs = []
-    for line in _GLOSSARY_PATH.read_text("utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        en, vi = line.split("\t")
-        pairs.append((en.strip().lower(), vi.strip()))
+    pairs = [(en.lower(), vi) for en, vi in read_table(_GLOSSARY_PATH, 2)]
     return sorted(pairs, key=lambda p: -len(p[0]))
 
 
@@ -75,17 +81,11 @@ def glossary_matches(text: str) -> tuple[list[tuple[str, list[str]]], str]:
     return found, remaining
 
 
-_PARAPHRASES_PATH = Path(__file__).parent / "data" / "paraphrases_vi.tsv"
-
-
 @lru_cache(maxsize=1)
 def paraphrases() -> list[tuple[str, list[str]]]:
     """(how citizens say it, how the documents say it), longest phrase first."""
-    pairs = []
-    for line in _PARAPHRASES_PATH.read_text("utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            said, written = line.split("\t")
-            pairs.append((fold(said.strip()), [t.strip() for t in written.split(",")]))
+    pairs = [(fold(said), [t.strip() for t in written.split(",")])
+             for said, written in read_table(_PARAPHRASES_PATH, 2)]
     return sorted(pairs, key=lambda p: -len(p[0]))
 
 
@@ -113,9 +113,8 @@ def paraphrase_terms(text: str) -> str:
 
 
 # English words that frame a question ("what share", "the target") rather than name its subject: a passage
-# need not contain them, so they are not carried as terms.
-EN_FRAMING = {"share", "percentage", "percent", "rate", "target", "targets", "goal", "goals", "objectives",
-              "at least", "minimum", "maximum", "number", "by 2025", "by 2030", "ranking", "rank", "ranked"}
+# need not contain them, so they are not carried as terms (data/en_framing.txt).
+EN_FRAMING = {w.lower() for w in read_lines(_DATA / "en_framing.txt")}
 
 
 def translate_terms(text: str) -> str:
@@ -213,9 +212,7 @@ def _content_words(query: Query) -> list[str]:
     for p in query.provinces + query.unknown_provinces:
         text = text.replace(plain(p), " ")
     words = re.findall(r"[a-z]+", text)
-    filler = _EN_WORDS | {"con", "thi", "sao", "nam", "the", "nao", "vay", "a", "nhe", "what", "about", "and",
-                          "year", "in", "for", "with", "tinh", "province", "nhu", "ra", "voi", "o", "dau"}
-    return [w for w in words if w not in filler]
+    return [w for w in words if w not in _FILLER]
 
 
 def is_followup(question: str, query: Query) -> bool:

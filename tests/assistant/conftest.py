@@ -18,7 +18,6 @@ from assistant.pipeline import Pipeline, build_index, build_ingestor, build_pipe
 from assistant.settings import Settings
 from tests.conftest import CORPUS_DIR
 from tests.fakes import HashingEmbedder
-from vectorstore.chroma import ChromaIndex
 
 # The sample corpus, by what each file is (tests/ingest/test_metadata.py has the full metadata table).
 DIEN_BIEN_RESOLUTION = "000_26a92794eaf00280.txt"  # Nghị quyết 12-NQ/TU, Điện Biên

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import BadQuestion, EmptyIndex
 from assistant.pipeline import Pipeline, build_index, build_ingestor, build_pipeline
 from assistant.settings import Settings
 from assistant.types import Answer
+from ingest.errors import BadQuestion, EmptyIndex
 from tests.assistant.conftest import DIEN_BIEN_RESOLUTION, LAI_CHAU_PLAN, QUANG_BINH_PLAN
 from tests.fakes import HashingEmbedder
-from vectorstore.chroma import ChromaIndex
 
 # --- fast -------------------------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import re
 import pytest
 
 from ingest.textnorm import strip_accents
-from tests.assistant.conftest import CORPUS_PROVINCES
 from tests.assistant.answer.test_extractive import assert_citations_quote_the_documents
+from tests.assistant.conftest import CORPUS_PROVINCES
 
 METRICS_VI = [
     "cắt giảm chi phí tuân thủ bao nhiêu phần trăm",

@@ -6,10 +6,14 @@ tests run the LangChain retriever over the sample corpus with the real embedder.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from langchain_core.documents import Document
 
+from assistant.pipeline import retrieval_settings
 from assistant.retrieve import CCHCRetriever, CorpusView, HybridSearch, RetrievalSettings, to_langchain
+from assistant.settings import Settings
 from assistant.types import Query
 from ingest.document import Chunk, DocumentMetadata
 from tests.assistant.conftest import (
@@ -61,9 +65,14 @@ def view_and_index(chroma_index: ChromaIndex) -> tuple[CorpusView, ChromaIndex]:
     return CorpusView.load(chroma_index), chroma_index
 
 
+def retrieval(**changes) -> RetrievalSettings:
+    """The search settings the app runs with (Settings' defaults, through the composition root), changed."""
+    return dataclasses.replace(retrieval_settings(Settings()), **changes)
+
+
 def search(view_and_index, query: Query, embedder=None, k: int = 10, restrict=None, **settings) -> list:
     view, index = view_and_index
-    hs = HybridSearch(RetrievalSettings(top_k=k, candidates=max(k, settings.pop("candidates", k)), **settings),
+    hs = HybridSearch(retrieval(top_k=k, candidates=max(k, settings.pop("candidates", k)), **settings),
                       index, embedder or FixedQueryEmbedder([1.0, 0.0, 0.0]), view)
     return hs.search(query, restrict=restrict)
 
@@ -156,7 +165,13 @@ def test_top_k_limits_the_results(view_and_index) -> None:
 )
 def test_retrieval_settings_are_checked(fields: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        RetrievalSettings(**fields)
+        retrieval(**fields)
+
+
+def test_the_user_settings_of_the_search_have_their_defaults_in_one_place() -> None:
+    with pytest.raises(TypeError, match="top_k"):
+        RetrievalSettings()  # type: ignore[call-arg]  # Settings holds them; pipeline.retrieval_settings passes them
+    assert retrieval().top_k == Settings().top_k and retrieval().rrf_k == 20
 
 
 def test_to_langchain_carries_the_citation_fields(view_and_index) -> None:

@@ -11,7 +11,6 @@ from assistant.pipeline import Pipeline, build_index, build_ingestor
 from assistant.settings import Settings
 from tests.assistant.answer.test_extractive import assert_citations_quote_the_documents, first_line
 from tests.fakes import HashingEmbedder
-from vectorstore.chroma import ChromaIndex
 
 HA_GIANG = """ỦY BAN NHÂN DÂN
 TỈNH HÀ GIANG

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from ingest.errors import BadQuestion, ConfigError
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, Query
 from eval import run as runner
 from eval.report import render_markdown, write_report
+from ingest.errors import BadQuestion, ConfigError
 
 DOC = "000_db.txt"
 OTHER = "001_other.txt"
@@ -415,7 +415,7 @@ def test_main_reports_an_index_that_is_not_the_gold_corpus(gold_file, settings, 
 
 def test_gold_index_problems_compare_versions_with_a_fresh_ingest_of_data_corpus():
     from ingest.load import discover, load_file
-    from vectorstore.ingestor import document_version
+    from ingest.prepare import document_version
 
     max_bytes = Settings().max_file_bytes
     files, _ = discover([runner.GOLD_CORPUS])

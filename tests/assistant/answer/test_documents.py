@@ -7,8 +7,8 @@ import pytest
 
 from assistant.answer.documents import asks_for_documents
 from assistant.question.understand import understand
-from tests.assistant.conftest import CORPUS_PROVINCES, DIEN_BIEN_RESOLUTION, SON_LA_RESOLUTION
 from tests.assistant.answer.test_extractive import assert_citations_quote_the_documents
+from tests.assistant.conftest import CORPUS_PROVINCES, DIEN_BIEN_RESOLUTION, SON_LA_RESOLUTION
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from assistant.answer.extractive import ExtractiveAnswerer, ExtractiveSettings
 from assistant.types import Answer
 from tests.assistant.conftest import (
     DIEN_BIEN_RESOLUTION,
@@ -100,6 +101,16 @@ def test_a_question_in_english_about_an_unknown_province_abstains_in_english(tin
     answer = tiny_pipeline.answer("What is Hanoi's compliance cost reduction target?")
     assert answer.abstained and answer.language == "en"
     assert "Hà Nội" in answer.text and "don't" in answer.text
+
+
+def test_the_answerer_s_thresholds_are_its_settings(tiny_pipeline) -> None:
+    query = tiny_pipeline.understand("Lai Châu cắt giảm chi phí tuân thủ bao nhiêu phần trăm?")
+    passages = tiny_pipeline.search.search(query)
+    assert not ExtractiveAnswerer(tiny_pipeline.view).answer(query, passages).abstained
+    # no clause can cover more than the whole question: the documents "don't say", with 2 related passages
+    strict = ExtractiveAnswerer(tiny_pipeline.view, ExtractiveSettings(min_coverage=1.01, related_passages=2))
+    abstained = strict.answer(query, passages)
+    assert abstained.abstained and not abstained.citations and len(abstained.related) == 2
 
 
 def test_the_tiny_corpus_is_what_the_fast_tests_think() -> None:

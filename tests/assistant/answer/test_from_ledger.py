@@ -9,9 +9,9 @@ import pytest
 
 from assistant.answer.from_ledger import LedgerAnswerSettings, ledger_answer
 from assistant.answer.ledger import Ledger
+from assistant.question.understand import understand
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Query
-from assistant.question.understand import understand
 from ingest.document import Chunk
 from tests.assistant.answer.test_ledger import make_records
 from vectorstore.chroma import StoredChunk

@@ -128,7 +128,7 @@ def test_stream_yields_pieces_then_the_verified_answer():
     reply = "Lai Châu cắt giảm tối thiểu 20% chi phí [1]."
     stream = answerer(reply).stream(QUERY, PASSAGES, EXTRACTIVE)
     with pytest.raises(RuntimeError, match="read to the end"):
-        stream.answer
+        _ = stream.answer
     pieces = list(stream)
     assert len(pieces) > 1 and "".join(pieces) == reply
     assert stream.answer.text == reply and stream.answer.mode == "llm" and stream.answer.note == ""
@@ -209,8 +209,8 @@ def test_endpoint_setting_builds_an_openai_compatible_client():
 
 
 def test_missing_gguf_names_make_llm(tmp_path):
-    from ingest.errors import ModelUnavailable
     from assistant.llm.chat import build_chat_model
+    from ingest.errors import ModelUnavailable
 
     with pytest.raises(ModelUnavailable, match=r"nope\.gguf does not exist. Run `make llm`"):
         build_chat_model(chat_config(SETTINGS.replace(llm_base_url="", llm_gguf_path=tmp_path / "nope.gguf")))

@@ -9,8 +9,16 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer.ledger import (CSV_COLUMNS, UNITS_EN, UNKNOWN_PROVINCE, Ledger, format_number, format_target,
-                              text_table, topic_of_question)
+from assistant.answer.ledger import (
+    CSV_COLUMNS,
+    UNITS_EN,
+    UNKNOWN_PROVINCE,
+    Ledger,
+    format_number,
+    format_target,
+    text_table,
+    topic_of_question,
+)
 from ingest.commitments import _UNITS, COMPARATORS, TOPICS, extract_commitments
 from ingest.document import DocumentMetadata, Span
 from vectorstore.chroma import ChromaIndex, DocumentRecord

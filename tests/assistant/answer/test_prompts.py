@@ -2,11 +2,10 @@
 
 import pytest
 
-from ingest.errors import ConfigError
-from assistant.settings import Settings
 from assistant.answer.prompts import ANSWER_VARIABLES, AnswerPrompts, format_passages, load_chat_prompt, render_prompt
+from assistant.settings import Settings
 from ingest.document import Chunk, DocumentMetadata
-
+from ingest.errors import ConfigError
 
 PROMPTS_DIR = Settings().prompts_dir
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.question.asked import AskedFor, ask_of, asked_for
-from tests.assistant.conftest import CORPUS_PROVINCES
 from assistant.question.understand import understand
+from tests.assistant.conftest import CORPUS_PROVINCES
 
 
 def u(text: str, previous=None):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.errors import BadQuestion
 from assistant.question.understand import paraphrase_matches, understand
+from ingest.errors import BadQuestion
 from tests.assistant.conftest import CORPUS_PROVINCES
 
 
