@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, Settings
 from eval.metrics import gold_span_triples, reciprocal_rank
-from eval.scoring import CONFIGURATIONS, EvalRun, failure_reasons, is_graded
+from eval.scoring import CONFIGURATIONS, SUITES, EvalRun, failure_reasons, is_graded
 
 PACKAGES = ("langchain-core", "chromadb", "sentence-transformers", "torch", "transformers", "gradio", "tiktoken",
             "rank-bm25", "pyvi", "llama-cpp-python", "matplotlib")
@@ -25,6 +25,12 @@ DETAIL_CONFIGURATION = "hybrid+metadata"  # the default: its failures are listed
 CHART_METRICS = (("answer accuracy", "answer_accuracy"), ("citation recall", "citation_recall"),
                  ("abstention accuracy", "abstention_accuracy"), ("Recall@5", "recall@5"))
 MAX_ANSWER_CHARS = 600
+METRICS_NOTE = (
+    "Answer accuracy: share of all questions answered with every key fact (answerable) or abstained on "
+    "(unanswerable). Citation P: share of citations (on answered, answerable questions) that contain a key fact. "
+    "Citation R: share of correct answers citing a gold document. Abstention P/R: unanswerable questions are the "
+    "positives. R@k: share of gold passages overlapped by the top k retrieved passages (R@1, R@5 from the answer's "
+    "own passages, R@10 and MRR@10 from the same query searched 10 deep). Latency: per answer, in the pipeline.")
 
 
 # --- environment -----------------------------------------------------------------------------------
@@ -124,7 +130,7 @@ def configuration_table(runs: Sequence[EvalRun]) -> list[str]:
                                                      for k in ("recall@1", "recall@5", "recall@10", "mrr")]
         else:
             scores = ["n/a"] * 11
-        rows.append([f"**{run.config}**", run.settings.mode, len(run.records), *scores,
+        rows.append([f"**{run.label}**", run.settings.mode, len(run.records), *scores,
                      _latency(s, "p50_s"), _latency(s, "p95_s")])
     return _table(header, rows)
 
@@ -239,15 +245,7 @@ def render_markdown(runs: Sequence[EvalRun], skipped: Sequence[str], command: st
     ]
     lines += [f"- **{r.config}**: {_about(r)}" for r in runs]
     lines += [f"- {line}" for line in skipped]
-    lines += [
-        "",
-        "Answer accuracy: share of all questions answered with every key fact (answerable) or abstained on "
-        "(unanswerable). Citation P: share of citations (on answered, answerable questions) that contain a key fact. "
-        "Citation R: share of correct answers citing a gold document. Abstention P/R: unanswerable questions are the "
-        "positives. R@k: share of gold passages overlapped by the top k retrieved passages (R@1, R@5 from the answer's "
-        "own passages, R@10 and MRR@10 from the same query searched 10 deep). Latency: per answer, in the pipeline.",
-        "",
-    ]
+    lines += ["", METRICS_NOTE, ""]
     if chart:
         lines += [f"![Configurations]({chart})", ""]
     mismatched = [r.config for r in graded if (r.summary.get("retrieval") or {}).get("head_mismatches")]
@@ -266,20 +264,7 @@ def render_markdown(runs: Sequence[EvalRun], skipped: Sequence[str], command: st
     lines += _table(["Setting", "Value"], settings_rows(shown.settings))
     lines += [""] + [f"- {r.config}: " + (", ".join(f"{k}={v}" for k, v in r.overrides.items()) or "no overrides")
                      for r in runs]
-    env = machine()
-    lines += ["", "## Environment", ""]
-    lines += _table(["", ""], [
-        ("Index", notes[0] if notes else "not recorded"),  # which index answered: a result depends on it
-        ("Date", now.isoformat(timespec="seconds")),
-        ("Git commit", git_commit()),
-        ("Python", env["python"]),
-        ("OS", env["os"]),
-        ("CPU", env["cpu"]),
-        ("Cores", env["cores"]),
-        ("RAM", env["ram"]),
-        *[(name, version) for name, version in package_versions().items()],
-        *[(f"wall time, {r.config}", f"{r.wall_s:.0f} s") for r in runs],
-    ])
+    lines += environment_section(runs, notes, now)
     return "\n".join(lines) + "\n"
 
 
@@ -319,7 +304,7 @@ def write_chart(runs: Sequence[EvalRun], path: Path) -> bool:
                         (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
     full = max(r.summary["n"] for r in graded)
-    ax.set_xticks(range(len(graded)), [r.config if r.summary["n"] == full else f"{r.config}\n{r.summary['n']} questions"
+    ax.set_xticks(range(len(graded)), [r.label if r.summary["n"] == full else f"{r.label}\n{r.summary['n']} questions"
                                        for r in graded])
     ax.set_ylim(0, 1.12)
     ax.set_ylabel("score")
@@ -330,6 +315,83 @@ def write_chart(runs: Sequence[EvalRun], path: Path) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return True
+
+
+def render_suites_markdown(runs: Sequence[EvalRun], skipped: Sequence[str], command: str, chart: str | None,
+                           notes: Sequence[str] = (), now: datetime | None = None) -> str:
+    """Every suite's configurations in one table, then per suite the default configuration's kinds and
+    failures: the held-out real documents are the number that counts, the sample is the regression check."""
+    now = now or datetime.now(UTC)
+    suites = [s for s in SUITES if any(r.suite == s.name for r in runs)]
+    lines = [
+        "# CCHC assistant: evaluation report",
+        "",
+        f"Generated {now.strftime('%Y-%m-%d %H:%M UTC')} by `{command}`.",
+        "",
+        *[line for note in notes[1:] for line in (f"**{note}**" if note.startswith("WARNING") else note, "")],
+        "## Suites and configurations side by side",
+        "",
+        *[f"- **{s.name}**: {s.about}; `{_rel(s.questions)}`"
+          + (f' (split "{s.split}")' if s.split else "") for s in suites],
+        "",
+        *configuration_table(runs),
+        "",
+    ]
+    lines += [f"- **{c.name}**: {c.about}" for c in CONFIGURATIONS if any(r.config == c.name for r in runs)]
+    lines += [f"- {line}" for line in skipped]
+    lines += ["", METRICS_NOTE, ""]
+    if chart:
+        lines += [f"![Suites]({chart})", ""]
+    for s in suites:
+        suite_runs = [r for r in runs if r.suite == s.name and r.graded]
+        detailed = next((r for r in suite_runs if r.config == DETAIL_CONFIGURATION),
+                        suite_runs[0] if suite_runs else None)
+        if detailed is None:
+            continue
+        lines += [f"## {s.name}: per kind ({detailed.config})", "", *kind_table(detailed), "",
+                  f"## {s.name}: failures ({detailed.config}), question by question", "",
+                  *failure_section(detailed), ""]
+        others = other_failures(suite_runs, detailed)
+        if others:
+            lines += [f"## {s.name}: failing questions in the other configurations", "", *others, ""]
+    shown = next((r for r in runs if r.config == DETAIL_CONFIGURATION), runs[0])
+    lines += ["## Settings", "", f"Settings of `{shown.config}` (defaults, then CCHC_* variables, then the "
+              "configuration's switches).", "", *_table(["Setting", "Value"], settings_rows(shown.settings))]
+    lines += environment_section(runs, notes, now)
+    return "\n".join(lines) + "\n"
+
+
+def environment_section(runs: Sequence[EvalRun], notes: Sequence[str], now: datetime) -> list[str]:
+    env = machine()
+    return ["", "## Environment", "", *_table(["", ""], [
+        ("Index", notes[0] if notes else "not recorded"),  # which index answered: a result depends on it
+        ("Date", now.isoformat(timespec="seconds")),
+        ("Git commit", git_commit()),
+        ("Python", env["python"]),
+        ("OS", env["os"]),
+        ("CPU", env["cpu"]),
+        ("Cores", env["cores"]),
+        ("RAM", env["ram"]),
+        *[(name, version) for name, version in package_versions().items()],
+        *[(f"wall time, {r.label}", f"{r.wall_s:.0f} s") for r in runs],
+    ])]
+
+
+def write_suites_report(runs: Sequence[EvalRun], skipped: Sequence[str], out_dir: Path, command: str,
+                        notes: Sequence[str] = ()) -> tuple[Path, Path | None]:
+    """latest.md (and latest.png: the default configuration of each suite) for a --suites run."""
+    if not runs:
+        raise ValueError("write_suites_report needs at least one run")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = out_dir / "latest.png"
+    charted = [r for r in runs if r.config == DETAIL_CONFIGURATION] or list(runs)
+    has_chart = write_chart(charted, png)
+    if not has_chart and png.exists():
+        png.unlink()
+    md = out_dir / "latest.md"
+    md.write_text(render_suites_markdown(runs, skipped, command, png.name if has_chart else None, notes), "utf-8")
+    return md, png if has_chart else None
 
 
 def write_report(runs: Sequence[EvalRun], skipped: Sequence[str], out_dir: Path, command: str,

@@ -1,11 +1,10 @@
 """The evaluation runner: answer a question file through the user's code path, score it, run the ablations.
 
-    assistant eval [--questions FILE] [--mode extractive|llm] [--config NAME] [--out FILE] [--json] [--report [DIR]]
-                   [--fresh-index]
-    assistant eval --ablations [--fresh-index] [--llm-sample N]
-    python -m eval.run ...            (the same flags; `make eval` runs it with --ablations)
+    python -m eval.run [--questions FILE] [--mode extractive|llm] [--config NAME] [--out FILE] [--json]
+                       [--report [DIR]] [--fresh-index]
+    python -m eval.run --ablations [--fresh-index] [--llm-sample N]      (`make eval`)
 
-Answers come from ``assistant.cli.answer_all`` on a pipeline built like ``assistant answer`` builds it, so
+Answers come from ``assistant.batch.answer_all`` on a pipeline built like ``assistant answer`` builds it, so
 any question file in that format can be scored; items carrying gold fields ("answerable", "key_facts", ...)
 are scored with ``eval.metrics``, a file without them gets latency only.
 
@@ -22,68 +21,35 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.errors import AssistantError, ConfigError, IngestError
 from assistant.settings import PROJECT_ROOT, Settings
-from eval.metrics import (
-    citation_recall,
-    gold_span_triples,
-    percentile,
-    recall_at_k,
-    reciprocal_rank,
-    summarize,
+from eval.report import write_report, write_suites_report
+from eval.scoring import (  # noqa: F401  (re-exported: the runner's public names)
+    CONFIGURATIONS,
+    CORPORA,
+    DEFAULT_CONFIGURATION,
+    GATED_METRICS,
+    RANKING_DEPTH,
+    SUITES,
+    THRESHOLDS_PATH,
+    Configuration,
+    EvalRun,
+    Span,
+    Suite,
+    below_thresholds,
+    configuration,
+    failure_reasons,
+    is_graded,
+    load_thresholds,
+    score,
 )
+from ingest.errors import AssistantError, ConfigError, IngestError
 
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "gold.jsonl"
 GOLD_CORPUS = PROJECT_ROOT / "data" / "corpus"  # the files the gold spans index (eval.validate_gold.DEFAULT_CORPUS)
 DEFAULT_REPORT_DIR = PROJECT_ROOT / "eval" / "reports"
 DEFAULT_RECORDS_DIR = PROJECT_ROOT / "build" / "eval"
-THRESHOLDS_PATH = PROJECT_ROOT / "eval" / "thresholds.json"
-RANKING_DEPTH = 10  # Recall@10 and MRR@10 are computed over this many passages
-GATED_METRICS = ("answer_accuracy", "citation_recall", "abstention_accuracy")
-
-Span = tuple[str, int, int]
-
-
-# --- configurations --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Configuration:
-    name: str
-    about: str
-    overrides: tuple[tuple[str, object], ...]  # Settings fields; every retrieval switch is explicit
-
-    def settings(self, base: Settings) -> Settings:
-        return base.replace(**dict(self.overrides))
-
-
-def _switches(dense: bool, bm25: bool, metadata: bool, mode: str = "extractive") -> tuple[tuple[str, object], ...]:
-    # All three switches and the mode are set, so a CCHC_USE_* variable cannot make a name lie.
-    return (("use_dense", dense), ("use_bm25", bm25), ("use_metadata", metadata), ("mode", mode))
-
-
-CONFIGURATIONS = (
-    Configuration("bm25-only", "keyword search only (BM25 on segmented and on accent-less text)",
-                  _switches(dense=False, bm25=True, metadata=False)),
-    Configuration("dense-only", "multilingual-e5-small vectors in Chroma only",
-                  _switches(dense=True, bm25=False, metadata=False)),
-    Configuration("hybrid", "dense + BM25 fused by reciprocal rank, no metadata filter or boost",
-                  _switches(dense=True, bm25=True, metadata=False)),
-    Configuration("hybrid+metadata", "hybrid, filtered by province / document number, boosted by year (the default)",
-                  _switches(dense=True, bm25=True, metadata=True)),
-    Configuration("llm", "hybrid+metadata retrieval, answer written by the local LLM and verified",
-                  _switches(dense=True, bm25=True, metadata=True, mode="llm")),
-)
-DEFAULT_CONFIGURATION = "hybrid+metadata"
-
-
-def configuration(name: str) -> Configuration:
-    for config in CONFIGURATIONS:
-        if config.name == name:
-            return config
-    raise ConfigError(f"Unknown configuration {name!r}. Valid configurations: {', '.join(c.name for c in CONFIGURATIONS)}")
 
 
 def llm_unavailable(settings: Settings) -> str:
@@ -107,22 +73,6 @@ def ablation_plan(settings: Settings) -> tuple[list[Configuration], list[str]]:
 
 
 # --- one run ---------------------------------------------------------------------------------------
-
-@dataclass
-class EvalRun:
-    config: str
-    settings: Settings
-    records: list[dict]
-    rankings: dict[int, list[Span]]  # record position -> top RANKING_DEPTH passages of the same query
-    items: list[dict]
-    summary: dict
-    wall_s: float
-    overrides: dict = field(default_factory=dict)
-
-    @property
-    def graded(self) -> bool:
-        return bool(self.summary.get("graded"))
-
 
 class QueryVectorCache:
     """The embedder, remembering its last query vector so the 10-deep search of an answered question does
@@ -221,111 +171,6 @@ def evaluate(pipeline, items: list[dict], config: str = DEFAULT_CONFIGURATION, m
                    dict(overrides or {}))
 
 
-# --- scoring ---------------------------------------------------------------------------------------
-
-def is_graded(item: Mapping) -> bool:
-    return "answerable" in item and "key_facts" in item
-
-
-def latency(records: Sequence[Mapping]) -> dict | None:
-    values = [float(r["latency_s"]) for r in records if r.get("latency_s") is not None]
-    if not values:
-        return None
-    return {"n": len(values), "p50_s": percentile(values, 50), "p95_s": percentile(values, 95),
-            "max_s": max(values), "mean_s": sum(values) / len(values)}
-
-
-def _record_spans(record: Mapping) -> list[Span]:
-    return [(r["source"], int(r["start"]), int(r["end"])) for r in record.get("retrieved", [])]
-
-
-def retrieval_scores(pairs: Sequence[tuple[Mapping, Mapping, list[Span]]]) -> dict | None:
-    """R@1 and R@5 over the answer's own passages (``retrieved``), R@10 and MRR@10 over the deeper ranking.
-
-    ``pairs`` are (gold item, record, ranking). Only answerable items count. ``head_mismatches`` counts
-    rankings whose head differs from the answer's passages; the search is deterministic, so it should be 0.
-    """
-    rows = [(i, r, ranking) for i, r, ranking in pairs if i["answerable"]]
-    if not rows:
-        return None
-    r1 = r5 = r10 = rr = 0.0
-    mismatches = 0
-    for item, record, ranking in rows:
-        gold = gold_span_triples(item)
-        retrieved = _record_spans(record)
-        r1 += recall_at_k(retrieved, gold, 1)
-        r5 += recall_at_k(retrieved, gold, 5)
-        r10 += recall_at_k(ranking, gold, 10)
-        rr += reciprocal_rank(ranking[:10], gold)
-        mismatches += ranking[: len(retrieved)] != retrieved
-    n = len(rows)
-    return {"n": n, "recall@1": r1 / n, "recall@5": r5 / n, "recall@10": r10 / n, "mrr": rr / n,
-            "head_mismatches": mismatches}
-
-
-def score(items: Sequence[Mapping], records: Sequence[Mapping], rankings: Mapping[int, list[Span]]) -> dict:
-    """``eval.metrics.summarize`` over the graded items, with Recall@1/5/10 + MRR@10 and per-kind citation
-    recall and R@5 added. Latency is over every record. A file with no gold fields gets latency only."""
-    if len(records) != len(items):
-        raise ValueError(f"{len(records)} records for {len(items)} questions: answer_all must return one per question")
-    graded = [(item, record, rankings.get(pos, [])) for pos, (item, record) in enumerate(zip(items, records))
-              if is_graded(item)]
-    base = {"graded": len(graded), "ungraded": len(items) - len(graded), "latency": latency(records)}
-    if not graded:
-        return {"n": len(records), **base}
-    gold = [g for g, _, _ in graded]
-    summary = summarize([r for _, r, _ in graded], gold)
-    summary.update(base)
-    summary["retrieval"] = retrieval_scores(graded)
-    for kind, row in summary["by_kind"].items():
-        sub = [(i, r, ranking) for i, r, ranking in graded if kind in i.get("kind", [])]
-        row["citation_recall"] = citation_recall([(i, r) for i, r, _ in sub])
-        sub_retrieval = retrieval_scores(sub)
-        row["recall@5"] = sub_retrieval["recall@5"] if sub_retrieval else None
-    return summary
-
-
-def failure_reasons(item: Mapping, record: Mapping) -> list[str]:
-    """Why a graded item counts against the system: answer wrong, or right but citing no gold source."""
-    from eval.metrics import answer_correct, contains_fact, gold_sources
-
-    if not item["answerable"]:
-        return [] if record["abstained"] else ["answered a question the corpus cannot answer"]
-    if record["abstained"]:
-        return ["abstained on an answerable question"]
-    if not answer_correct(item, record):
-        missing = [alts for alts in item["key_facts"] if not contains_fact(record["answer"], alts)]
-        return ["missing key fact " + " / ".join(f'"{a}"' for a in alts) for alts in missing]
-    sources = set(gold_sources(item))
-    if not any(c.get("source") in sources for c in record["citations"]):
-        return [f"right answer, but no citation of {', '.join(sorted(sources))}"]
-    return []
-
-
-# --- thresholds (the CI gate) -----------------------------------------------------------------------
-
-def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, float]:
-    try:
-        raw = json.loads(Path(path).read_text("utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Threshold file {path} does not exist") from None
-    missing = [m for m in GATED_METRICS if not isinstance(raw.get(m), (int, float))]
-    if missing:
-        raise ConfigError(f"Threshold file {path} needs a number for {', '.join(missing)}")
-    return {m: float(raw[m]) for m in GATED_METRICS}
-
-
-def below_thresholds(summary: Mapping, thresholds: Mapping[str, float]) -> list[str]:
-    """One line per gated metric under its threshold (an undefined metric counts as under)."""
-    problems = []
-    for metric, floor in thresholds.items():
-        value = summary.get(metric)
-        if value is None or value < floor:
-            shown = "undefined" if value is None else f"{value:.3f}"
-            problems.append(f"{metric} = {shown} is below the threshold {floor:.3f}")
-    return problems
-
-
 # --- text output -----------------------------------------------------------------------------------
 
 def _pct(value: float | None) -> str:
@@ -334,7 +179,8 @@ def _pct(value: float | None) -> str:
 
 def format_summary(run: EvalRun) -> str:
     s = run.summary
-    lines = [f"Configuration {run.config} (mode {run.settings.mode}): {len(run.records)} questions in {run.wall_s:.1f} s"]
+    lines = [f"Configuration {run.config} (mode {run.settings.mode}): "
+             f"{len(run.records)} questions in {run.wall_s:.1f} s"]
     if run.graded:
         lines += [
             f"  answer accuracy      {_pct(s['answer_accuracy'])}  (answerable only: {_pct(s['answerable_accuracy'])})",
@@ -350,13 +196,16 @@ def format_summary(run: EvalRun) -> str:
         lines.append("  no gold fields in this file: latency only")
     lat = s.get("latency")
     if lat:
-        lines.append(f"  latency              p50 {lat['p50_s']:.2f} s  p95 {lat['p95_s']:.2f} s  max {lat['max_s']:.2f} s")
+        lines.append(f"  latency              p50 {lat['p50_s']:.2f} s  p95 {lat['p95_s']:.2f} s"
+                     f"  max {lat['max_s']:.2f} s")
     if run.graded:
         lines.append("  per kind             n     answer  abstain  cit.rec  R@5")
         for kind, row in s["by_kind"].items():
-            lines.append(f"    {kind:16s} {row['n']:4d}  {_pct(row['answer_accuracy']):>6}  {_pct(row['abstention_accuracy']):>6}"
+            lines.append(f"    {kind:16s} {row['n']:4d}  {_pct(row['answer_accuracy']):>6}"
+                         f"  {_pct(row['abstention_accuracy']):>6}"
                          f"  {_pct(row['citation_recall']):>6}  {_pct(row['recall@5']):>5}")
-        failed = sum(1 for item, record in zip(run.items, run.records) if is_graded(item) and failure_reasons(item, record))
+        failed = sum(1 for item, record in zip(run.items, run.records)
+                     if is_graded(item) and failure_reasons(item, record))
         lines.append(f"  {failed} question(s) failed (wrong answer or no gold citation)")
     return "\n".join(lines)
 
@@ -373,24 +222,25 @@ def write_records(path: Path, records: Sequence[Mapping]) -> None:
 PipelineFactory = Callable[[Settings], object]
 
 
-def ingest_gold_corpus(settings: Settings, embedder) -> None:
+def ingest_gold_corpus(settings: Settings, embedder, corpora: Sequence[Path] = (GOLD_CORPUS,)) -> None:
     """Ingest data/corpus (what the gold spans index) into the index ``settings`` name, as `assistant ingest` does."""
     from assistant.pipeline import build_ingestor
 
-    report = build_ingestor(settings, embedder).run([GOLD_CORPUS])
+    report = build_ingestor(settings, embedder).run(list(corpora))
     if report.skipped or not (report.added or report.updated or report.unchanged):
-        raise IngestError(f"Ingesting {GOLD_CORPUS} for the evaluation failed: {report.summary()}")
+        raise IngestError(f"Ingesting {', '.join(map(_rel, corpora))} for the evaluation failed: {report.summary()}")
 
 
-def shared_pipelines(base: Settings, fresh_index: bool = False) -> PipelineFactory:
+def shared_pipelines(base: Settings, fresh_index: bool = False,
+                     corpora: Sequence[Path] = (GOLD_CORPUS,)) -> PipelineFactory:
     """Pipelines for several settings over ONE index and ONE embedder, so the model loads once.
 
-    ``fresh_index``: first ingest data/corpus into ``base.chroma_path`` (an empty temporary folder)."""
+    ``fresh_index``: first ingest ``corpora`` into ``base.chroma_path`` (an empty temporary folder)."""
     from assistant.pipeline import Pipeline, build_embedder, build_pipeline
 
     embedder = build_embedder(base)
     if fresh_index:
-        ingest_gold_corpus(base, embedder)
+        ingest_gold_corpus(base, embedder, corpora)
     first = build_pipeline(base, QueryVectorCache(embedder))
 
     def pipeline_for(settings: Settings):
@@ -401,50 +251,64 @@ def shared_pipelines(base: Settings, fresh_index: bool = False) -> PipelineFacto
     return pipeline_for
 
 
-def gold_index_problems(versions: Mapping[str, str], max_file_bytes: int, corpus: Path = GOLD_CORPUS) -> list[str]:
+def gold_index_problems(versions: Mapping[str, str], max_file_bytes: int,
+                        corpora: Sequence[Path] = (GOLD_CORPUS,)) -> list[str]:
     """How the served index differs from a fresh ingest of the gold corpus (empty: it is the same).
 
     ``versions``: source -> stored version, as the pipeline serves them. A stale or partial index would score
     the code that built it, not the code under test."""
     from ingest.load import discover, load_file
-    from vectorstore.ingestor import document_version
+    from ingest.prepare import document_version
 
-    files, _ = discover([corpus])
+    files, _ = discover(list(corpora))
     wanted = {p.name: document_version(load_file(p, max_file_bytes)) for p in files}
     problems = []
     missing = sorted(set(wanted) - set(versions))
     stale = sorted(s for s in wanted if s in versions and versions[s] != wanted[s])
     extra = sorted(set(versions) - set(wanted))
-    hint = "run `assistant ingest data/corpus`, or evaluate with --fresh-index"
+    where = ", ".join(_rel(c) for c in corpora)
+    hint = f"run `assistant ingest {where}`, or evaluate with --fresh-index"
     if missing:
-        problems.append(f"WARNING: the index lacks {', '.join(missing)} from {_rel(corpus)}, where the gold spans point; {hint}")
+        problems.append(f"WARNING: the index lacks {', '.join(missing)} from {where}, "
+                        f"where the gold spans point; {hint}")
     if stale:
         problems.append(f"WARNING: {', '.join(f'{s} ({versions[s]}, current {wanted[s]})' for s in stale)} "
                         f"were indexed by another version of the files or of the ingest recipe; {hint}")
     if extra:
-        problems.append(f"Note: the index also holds {len(extra)} document(s) outside {_rel(corpus)} "
+        problems.append(f"Note: the index also holds {len(extra)} document(s) outside {where} "
                         f"({', '.join(extra[:5])}{', ...' if len(extra) > 5 else ''}); they compete in retrieval")
     return problems
 
 
-def index_notes(pipeline, check_gold: bool, fresh: bool = False) -> list[str]:
+def index_notes(pipeline, check_gold: bool, fresh: bool = False, corpora: Sequence[Path] = (GOLD_CORPUS,)) -> list[str]:
     """A line saying which index answered, then the ways it differs from the gold corpus (when graded)."""
     settings, view = pipeline.settings, pipeline.view
     if fresh:
-        where = f"a fresh temporary index of {_rel(GOLD_CORPUS)} (--fresh-index)"
+        where = f"a fresh temporary index of {', '.join(map(_rel, corpora))} (--fresh-index)"
     elif settings.chroma_host:
         where = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
     else:
         where = f"Chroma store {_rel(settings.chroma_path)}"
     notes = [f"{where}, collection {settings.collection}: {len(view.versions)} documents, {len(view.chunks)} chunks"]
     if check_gold:
-        notes += gold_index_problems(view.versions, settings.max_file_bytes)
+        notes += gold_index_problems(view.versions, settings.max_file_bytes, corpora)
     return notes
 
 
 def _rel(path: Path) -> str:
     path = Path(path)
     return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def select_split(items: list[dict], split: str | None) -> list[dict]:
+    """The items of one split (all when ``split`` is None); a split no item has is an error."""
+    if split is None:
+        return items
+    chosen = [item for item in items if item.get("split") == split]
+    if not chosen:
+        found = sorted({str(item.get("split")) for item in items})
+        raise ConfigError(f"No question has split {split!r}. Splits in the file: {', '.join(found)}")
+    return chosen
 
 
 def sample_positions(items: Sequence[Mapping], n: int) -> list[int]:
@@ -522,10 +386,13 @@ def _single_settings(args: argparse.Namespace) -> tuple[str, Settings, dict]:
 
 
 def main(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) -> int:
-    """`assistant eval` and `python -m eval.run`. ``pipeline_for`` replaces the real pipelines in tests."""
+    """`python -m eval.run`. ``pipeline_for`` replaces the real pipelines in tests."""
     from assistant.batch import read_questions
 
-    items = read_questions(Path(args.questions))
+    if args.suites:
+        return run_suites(args, pipeline_for)
+    items = select_split(read_questions(Path(args.questions)), args.split)
+    corpora = [Path(c) for c in args.corpus] if args.corpus else [GOLD_CORPUS]
     if args.ablations and (args.config or args.mode):
         raise ConfigError("--ablations runs every configuration; leave out --config and --mode")
     if args.llm_sample is not None and not args.ablations:
@@ -538,15 +405,14 @@ def main(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) 
         if args.fresh_index:
             settings = settings.replace(chroma_path=Path(scratch), chroma_host="")
         if pipeline_for is None:
-            pipeline_for = shared_pipelines(settings, fresh_index=args.fresh_index)
-        return _run(args, items, name, settings, overrides, pipeline_for)
+            pipeline_for = shared_pipelines(settings, fresh_index=args.fresh_index, corpora=corpora)
+        return _run(args, items, name, settings, overrides, pipeline_for, corpora)
 
 
 def _run(args: argparse.Namespace, items: list[dict], name: str, settings: Settings, overrides: dict,
-         pipeline_for: PipelineFactory) -> int:
-    from eval.report import write_report
-
-    notes = index_notes(pipeline_for(settings), check_gold=any(is_graded(i) for i in items), fresh=args.fresh_index)
+         pipeline_for: PipelineFactory, corpora: Sequence[Path] = (GOLD_CORPUS,)) -> int:
+    notes = index_notes(pipeline_for(settings), check_gold=any(is_graded(i) for i in items), fresh=args.fresh_index,
+                        corpora=corpora)
     for note in notes[1:]:
         print(note, file=sys.stderr)
     if args.ablations:
@@ -574,12 +440,63 @@ def _run(args: argparse.Namespace, items: list[dict], name: str, settings: Setti
     return 0
 
 
+def suite_items(suite: Suite) -> list[dict]:
+    from assistant.batch import read_questions
+
+    return select_split(read_questions(suite.questions), suite.split)
+
+
+def run_suites(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) -> int:
+    """Every suite (sample, real dev, real held-out) on one index of all their documents, each with the
+    ablations when asked; one report with the suites side by side."""
+    if args.config or args.mode or args.split or args.corpus:
+        raise ConfigError("--suites chooses the questions, documents and splits itself; leave out "
+                          "--config, --mode, --split and --corpus")
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="cchc-eval-index-") as scratch:
+        settings = Settings.from_env()
+        if args.fresh_index:
+            settings = settings.replace(chroma_path=Path(scratch), chroma_host="")
+        if pipeline_for is None:
+            pipeline_for = shared_pipelines(settings, fresh_index=args.fresh_index, corpora=CORPORA)
+        notes = index_notes(pipeline_for(settings), check_gold=True, fresh=args.fresh_index, corpora=CORPORA)
+        for note in notes[1:]:
+            log(note)
+        runs, skipped = [], []
+        records_dir = Path(args.out) if args.out else DEFAULT_RECORDS_DIR
+        for suite in SUITES:
+            items = suite_items(suite)
+            log(f"== {suite.name}: {len(items)} questions")
+            if args.ablations:
+                suite_runs, skipped = run_ablations(items, settings, pipeline_for, log=log,
+                                                    progress=sys.stderr.isatty(), llm_sample=args.llm_sample)
+            else:
+                suite_runs = [evaluate(pipeline_for(settings), items, configuration_name(settings), settings.mode,
+                                       progress=sys.stderr.isatty())]
+            for run in suite_runs:
+                run.suite = suite.name
+                if run.config in {c.name for c in CONFIGURATIONS}:
+                    write_records(records_dir / suite.name / f"{run.config}.jsonl", run.records)
+            runs += suite_runs
+    if args.json:
+        print(json.dumps({run.label: run.summary for run in runs}, ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(f"[{run.suite}] " + format_summary(run) for run in runs))
+    report_dir = Path(args.report) if args.report else (DEFAULT_REPORT_DIR if args.ablations else None)
+    if report_dir is not None:
+        command = " ".join(getattr(args, "argv", None) or _command(args))
+        md, png = write_suites_report(runs, skipped, report_dir, command=command, notes=notes)
+        log(f"Report: {md}" + (f" and {png}" if png else ""))
+    return 0
+
+
 def _command(args: argparse.Namespace) -> list[str]:
     words = ["assistant", "eval", "--questions", str(args.questions)]
     for flag in ("mode", "config", "out", "report", "llm_sample"):
         if getattr(args, flag, None):
             words += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-    return words + [f"--{flag.replace('_', '-')}" for flag in ("ablations", "fresh_index") if getattr(args, flag)]
+    return words + [f"--{flag.replace('_', '-')}" for flag in ("suites", "ablations", "fresh_index")
+                    if getattr(args, flag, False)]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -601,6 +518,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--fresh-index", action="store_true",
                         help="answer from a new temporary index of data/corpus (the gold corpus) instead of the "
                         "configured one, so the score does not depend on what was ingested locally")
+    parser.add_argument("--corpus", action="append", metavar="DIR",
+                        help="a folder the gold spans point into, indexed by --fresh-index and checked against the "
+                        "index (repeatable; default data/corpus; eval/gold_real.jsonl needs data/realdocs)")
+    parser.add_argument("--split", help='only the questions whose "split" is this (e.g. dev, heldout)')
+    parser.add_argument("--suites", action="store_true",
+                        help="every suite side by side: the sample gold set, and the real-document gold set's dev and "
+                        "held-out halves, on one index of data/corpus + data/realdocs (`make eval` adds --ablations)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser
 

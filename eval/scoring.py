@@ -31,6 +31,35 @@ GATED_METRICS = ("answer_accuracy", "citation_recall", "abstention_accuracy")
 Span = tuple[str, int, int]
 
 
+# --- suites: which questions, over which documents -------------------------------------------------
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    questions: Path
+    split: str | None  # only the items whose "split" is this; None: all
+    about: str
+
+
+# The documents every suite is answered from, in one index: each suite's documents are the others' distractors.
+CORPORA = (PROJECT_ROOT / "data" / "corpus", PROJECT_ROOT / "data" / "realdocs")
+SUITES = (
+    Suite("sample", PROJECT_ROOT / "eval" / "gold.jsonl", None,
+          "the five sample documents the project was built on (eval/gold.jsonl)"),
+    Suite("real-dev", PROJECT_ROOT / "eval" / "gold_real.jsonl", "dev",
+          "real documents (data/realdocs), the half used for tuning"),
+    Suite("real-heldout", PROJECT_ROOT / "eval" / "gold_real.jsonl", "heldout",
+          "real documents (data/realdocs), the half never tuned on: the number that counts"),
+)
+
+
+def suite(name: str) -> Suite:
+    for s in SUITES:
+        if s.name == name:
+            return s
+    raise ConfigError(f"Unknown suite {name!r}. Valid suites: {', '.join(s.name for s in SUITES)}")
+
+
 # --- configurations --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -83,6 +112,11 @@ class EvalRun:
     summary: dict
     wall_s: float
     overrides: dict = field(default_factory=dict)
+    suite: str = ""  # which question set (SUITES), when several were run together
+
+    @property
+    def label(self) -> str:
+        return f"{self.suite} · {self.config}" if self.suite else self.config
 
     @property
     def graded(self) -> bool:
@@ -170,15 +204,20 @@ def failure_reasons(item: Mapping, record: Mapping) -> list[str]:
 
 # --- thresholds (the CI gate) -----------------------------------------------------------------------
 
-def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, float]:
+def load_thresholds(path: Path = THRESHOLDS_PATH, suite: str = "sample") -> dict[str, float]:
+    """The CI floors of one suite (``{"<suite>": {"answer_accuracy": …, …}, …}`` in the file)."""
     try:
         raw = json.loads(Path(path).read_text("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Threshold file {path} does not exist") from None
-    missing = [m for m in GATED_METRICS if not isinstance(raw.get(m), (int, float))]
+    floors = raw.get(suite)
+    if not isinstance(floors, dict):
+        suites = ", ".join(k for k, v in raw.items() if isinstance(v, dict))
+        raise ConfigError(f"Threshold file {path} has no suite {suite!r}. Suites in it: {suites or 'none'}")
+    missing = [m for m in GATED_METRICS if not isinstance(floors.get(m), (int, float))]
     if missing:
-        raise ConfigError(f"Threshold file {path} needs a number for {', '.join(missing)}")
-    return {m: float(raw[m]) for m in GATED_METRICS}
+        raise ConfigError(f"Threshold file {path} needs a number for {', '.join(missing)} in {suite!r}")
+    return {m: float(floors[m]) for m in GATED_METRICS}
 
 
 def below_thresholds(summary: Mapping, thresholds: Mapping[str, float]) -> list[str]:

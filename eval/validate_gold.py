@@ -20,9 +20,10 @@ from eval.metrics import contains_fact, normalize_text
 
 KINDS = (
     "target", "date", "entity", "count", "list", "cross", "english", "no-diacritics", "citizen", "abstain", "follow-up",
+    "descriptive", "table",
 )
 REQUIRED = ("id", "question", "kind", "answerable", "key_facts", "gold_source", "gold_spans", "province", "follows")
-OPTIONAL = ("gold_sources", "provinces", "note")
+OPTIONAL = ("gold_sources", "provinces", "note", "split", "doc_format")
 
 # The gold spans index the sample corpus shipped with the repo, not whatever CCHC_CORPUS_DIR points at.
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold.jsonl"
@@ -87,37 +88,44 @@ def _check_answerable(item: Mapping, where: str, corpus: _Corpus) -> list[str]:
     problems: list[str] = []
     key_facts, spans = item["key_facts"], item["gold_spans"]
     if not key_facts or not _is_fact_list(key_facts):
-        problems.append(f"{where}: answerable items need key_facts as a non-empty list of non-empty string lists, got {key_facts!r}")
+        problems.append(f"{where}: answerable items need key_facts as a non-empty list of non-empty string lists, "
+                        f"got {key_facts!r}")
         key_facts = []
     sources = item.get("gold_sources")
     if sources is None:
         sources = [item["gold_source"]] * len(spans) if isinstance(spans, list) else []
     else:
         if not isinstance(sources, list) or len(sources) != len(spans):
-            return problems + [f"{where}: gold_sources must be a list parallel to gold_spans ({len(spans)} spans), got {sources!r}"]
+            return problems + [f"{where}: gold_sources must be a list parallel to gold_spans "
+                               f"({len(spans)} spans), got {sources!r}"]
         if len(set(sources)) < 2:
             problems.append(f"{where}: gold_sources names one document only; use gold_source for that")
         if sources[0] != item["gold_source"]:
-            problems.append(f"{where}: gold_source {item['gold_source']!r} must be the first of gold_sources {sources!r}")
+            problems.append(f"{where}: gold_source {item['gold_source']!r} "
+                            f"must be the first of gold_sources {sources!r}")
     if not isinstance(spans, list) or not spans:
         return problems + [f"{where}: answerable items need at least one gold span, got {spans!r}"]
 
     provinces = item.get("provinces") or ([item["province"]] if item.get("province") else [])
     if item.get("provinces") is not None:
         if item.get("gold_sources") is None or len(item["provinces"]) != len(set(item["gold_sources"])):
-            problems.append(f"{where}: provinces must name the province of each document in gold_sources, got {item['provinces']!r}")
+            problems.append(f"{where}: provinces must name the province of each document in gold_sources, "
+                            f"got {item['provinces']!r}")
         elif item["provinces"][0] != item["province"]:
-            problems.append(f"{where}: province {item['province']!r} must be the first of provinces {item['provinces']!r}")
+            problems.append(f"{where}: province {item['province']!r} "
+                            f"must be the first of provinces {item['provinces']!r}")
 
     span_texts, doc_texts = [], {}
     for source, span in zip(sources, spans):
         text = corpus.text(source) if isinstance(source, str) else None
         if text is None:
-            problems.append(f"{where}: gold source {source!r} is not in {corpus.dir}. Valid files: {', '.join(corpus.names)}")
+            problems.append(f"{where}: gold source {source!r} is not in {corpus.dir}. "
+                            f"Valid files: {', '.join(corpus.names)}")
             continue
         doc_texts[source] = text
         if not _span_ok(span, len(text)):
-            problems.append(f"{where}: span {span!r} is not [start, end] with 0 <= start < end <= {len(text)} in {source}")
+            problems.append(f"{where}: span {span!r} is not [start, end] "
+                            f"with 0 <= start < end <= {len(text)} in {source}")
             continue
         span_text = text[span[0] : span[1]]
         span_texts.append(span_text)
@@ -157,7 +165,8 @@ def validate(items: Sequence[Mapping], corpus_dir: Path) -> list[str]:
             continue
         unknown = sorted(set(item) - set(REQUIRED) - set(OPTIONAL))
         if unknown:
-            problems.append(f"{where}: unknown fields {', '.join(unknown)}. Valid fields: {', '.join(REQUIRED + OPTIONAL)}")
+            problems.append(f"{where}: unknown fields {', '.join(unknown)}. "
+                            f"Valid fields: {', '.join(REQUIRED + OPTIONAL)}")
 
         qid = item["id"]
         if not isinstance(qid, str) or not qid:
@@ -205,7 +214,8 @@ def validate(items: Sequence[Mapping], corpus_dir: Path) -> list[str]:
                 problems.append(f"{where}: unanswerable items need kind 'abstain'")
             for field, empty in (("key_facts", []), ("gold_source", None), ("gold_spans", [])):
                 if item[field] != empty:
-                    problems.append(f"{where}: unanswerable items need {field} = {json.dumps(empty)}, got {item[field]!r}")
+                    problems.append(f"{where}: unanswerable items need {field} = {json.dumps(empty)}, "
+                                    f"got {item[field]!r}")
             for field in ("gold_sources", "provinces"):
                 if item.get(field):
                     problems.append(f"{where}: unanswerable items have no {field}")
@@ -216,7 +226,8 @@ def coverage(items: Sequence[Mapping]) -> dict:
     """Counts by kind, by supporting document, and the headline numbers the tests hold minimums for."""
     by_doc: Counter = Counter()
     for item in items:
-        for source in dict.fromkeys(item.get("gold_sources") or ([item["gold_source"]] if item.get("gold_source") else [])):
+        for source in dict.fromkeys(item.get("gold_sources")
+                                    or ([item["gold_source"]] if item.get("gold_source") else [])):
             by_doc[source] += 1
     return {
         "items": len(items),
@@ -231,7 +242,8 @@ def coverage(items: Sequence[Mapping]) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.validate_gold", description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_GOLD, help=f"gold JSONL (default {DEFAULT_GOLD})")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"corpus directory (default {DEFAULT_CORPUS})")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help=f"corpus directory (default {DEFAULT_CORPUS})")
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"Gold file {str(args.file)!r} does not exist", file=sys.stderr)

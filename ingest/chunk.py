@@ -44,8 +44,13 @@ _HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (3, re.compile(r"^\d+\.\d+\.?\s+\S")),
     (2, re.compile(r"^\d+\.\s+\S")),
     (3, re.compile(r"^[a-zđ]\)\s+\S")),
-    (4, re.compile(r"^\*\s*\S")),
+    (4, re.compile(r"^\*\s+\S")),  # "* Đến năm 2025"; "*text*" with no space is emphasis, not a bullet
 )
+# Markdown emphasis around a heading's number or words ("**1**. **Mục đích**", "**I. MỤC TIÊU**") is not part of
+# its shape; a single "*" glued to a word ("*Đơn vị chủ trì: *Sở Nội vụ") is emphasis too.
+_EMPHASIS = re.compile(r"\*\*|__|^\*(?=\S)")
+# A line of table borders or rules ("|", "-------", "| --- |", "** **") separates nothing and holds no text.
+_RULE_ONLY = re.compile(r"^[\s|*_\-=+:]*$")
 
 # A sentence ends at . ! ? … followed by space and a capital letter, digit, bullet or quote. "2.000" and
 # "0,3" have no space after the mark, so numbers are never split.
@@ -55,7 +60,7 @@ _COMMA = re.compile(r"(?<=,)\s+")
 
 
 def heading_level(line: str, max_words: int = 20) -> int | None:
-    stripped = line.strip(" |\t")
+    stripped = _EMPHASIS.sub("", line.strip(" |\t")).strip()
     if len(stripped.split()) > max_words or stripped.endswith((".", ";")):
         return None
     for level, pattern in _HEADING_PATTERNS:
@@ -91,6 +96,8 @@ class Chunker:
 
         for span in _paragraphs(text, doc.body, removed_starts, self.settings.heading_max_words):
             line = text[span.start : span.end]
+            if _RULE_ONLY.match(line):
+                continue
             level = heading_level(line, self.settings.heading_max_words)
             if current and _chrome_between(removed_starts, current[-1].end, span.start):
                 flush(keep_overlap=False)
@@ -216,19 +223,25 @@ def _split(text: str, start: int, end: int, boundary: re.Pattern[str]) -> list[t
 def _paragraphs(text: str, body: tuple[Span, ...], removed_starts: list[int], max_words: int) -> list[Span]:
     """Body lines, joined where a sentence runs on over a line break ("… nắm bắt tình" / "hình hoạt động …").
 
-    Scraped pages break sentences at the original's page ends. A line that does not end a sentence or clause,
-    followed by one that starts in lower case, is the same sentence; headings and chrome still separate.
+    Scraped pages break sentences at the original's page ends, and portal markdown wraps every paragraph at
+    ~80 characters. A line that does not end a sentence or clause, followed by one that starts in lower case,
+    is the same sentence; so is a line whose bold ("**…") is still open. A line that looks like a heading starts
+    its own paragraph, and a heading-like line joins what follows only when together they are too long to be a
+    heading (a numbered paragraph that wraps). Chrome still separates.
     """
     out: list[Span] = []
     for span in body:
         if out:
             prev = out[-1]
             before, line = text[prev.start : prev.end], text[span.start : span.end]
+            runs_on = not before.rstrip().endswith((".", "!", "?", "…", ":", ";")) and line.lstrip("*_ ")[:1].islower()
+            open_bold = before.count("**") % 2 == 1
             if (
-                not before.rstrip().endswith((".", "!", "?", "…", ":", ";"))
-                and line[:1].islower()
-                and heading_level(before, max_words) is None
+                (runs_on or open_bold)
+                and (heading_level(before, max_words) is None or heading_level(f"{before} {line}", max_words) is None
+                     or open_bold)
                 and heading_level(line, max_words) is None
+                and not _RULE_ONLY.match(line)
                 and not _chrome_between(removed_starts, prev.end, span.start)
             ):
                 out[-1] = Span(prev.start, span.end)

@@ -46,10 +46,50 @@ def test_coverage_minimums(gold):
         assert cov["by_document"].get(name, 0) >= 2, f"{name} is the gold source of fewer than 2 items"
 
 
-def test_every_kind_is_used(gold):
+def test_every_kind_is_used_by_one_of_the_gold_sets(gold, gold_real):
     from eval.validate_gold import KINDS
 
-    assert set(coverage(gold)["by_kind"]) == set(KINDS)
+    assert set(coverage(gold)["by_kind"]) | set(coverage(gold_real)["by_kind"]) == set(KINDS)
+
+
+# --- the real-document gold set (eval/gold_real.jsonl over data/realdocs) ----------------------------
+
+REAL_GOLD = DEFAULT_GOLD.parent / "gold_real.jsonl"
+REAL_CORPUS = DEFAULT_CORPUS.parent / "realdocs"
+
+
+@pytest.fixture(scope="module")
+def gold_real() -> list[dict]:
+    items, problems = read_jsonl(REAL_GOLD)
+    assert problems == []
+    return items
+
+
+def test_real_gold_set_has_no_problems(gold_real):
+    assert validate(gold_real, REAL_CORPUS) == []
+
+
+def test_real_gold_set_covers_what_the_issue_asks(gold_real):
+    n = len(gold_real)
+    kinds = coverage(gold_real)["by_kind"]
+    documents = {i["gold_source"] for i in gold_real if i["answerable"]}
+    assert n >= 150 and len(documents) >= 30
+    assert sum(not i["answerable"] for i in gold_real) >= 25
+    assert kinds.get("no-diacritics", 0) >= 0.20 * n and kinds.get("english", 0) >= 0.15 * n
+    assert kinds.get("descriptive", 0) >= 10 and kinds.get("table", 0) >= 10
+
+
+def test_real_gold_set_is_split_by_document(gold_real):
+    """Tuning sees only dev: no document may have questions in both halves, and both halves are real."""
+    split_of: dict[str, set[str]] = {}
+    for item in gold_real:
+        assert item.get("split") in ("dev", "heldout"), item["id"]
+        for source in [item["gold_source"], *item.get("gold_sources", [])]:
+            if source:
+                split_of.setdefault(source, set()).add(item["split"])
+    assert all(len(splits) == 1 for splits in split_of.values()), {d: s for d, s in split_of.items() if len(s) > 1}
+    counts = {split: sum(i["split"] == split for i in gold_real) for split in ("dev", "heldout")}
+    assert min(counts.values()) >= 0.4 * len(gold_real)
 
 
 def test_cross_document_compliance_cost_names_both_provinces(gold):

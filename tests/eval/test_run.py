@@ -324,17 +324,20 @@ def test_below_thresholds_names_each_metric_value_and_threshold():
     assert runner.below_thresholds({"answer_accuracy": 0.8}, {"answer_accuracy": 0.8}) == []
 
 
-def test_repository_thresholds_cover_the_gated_metrics():
-    thresholds = runner.load_thresholds()
+@pytest.mark.parametrize("suite", [s.name for s in runner.SUITES])
+def test_repository_thresholds_cover_the_gated_metrics_of_every_suite(suite):
+    thresholds = runner.load_thresholds(suite=suite)
     assert set(thresholds) == set(runner.GATED_METRICS)
     assert all(0.0 < v <= 1.0 for v in thresholds.values())
 
 
 def test_threshold_file_missing_a_metric_is_named(tmp_path):
     path = tmp_path / "t.json"
-    path.write_text('{"answer_accuracy": 0.5}', "utf-8")
-    with pytest.raises(ConfigError, match="citation_recall, abstention_accuracy"):
+    path.write_text('{"sample": {"answer_accuracy": 0.5}}', "utf-8")
+    with pytest.raises(ConfigError, match="citation_recall, abstention_accuracy in 'sample'"):
         runner.load_thresholds(path)
+    with pytest.raises(ConfigError, match="no suite 'real-dev'. Suites in it: sample"):
+        runner.load_thresholds(path, suite="real-dev")
 
 
 # --- report ------------------------------------------------------------------------------------------

@@ -56,6 +56,10 @@ def sentence(n: int, words: int = 8) -> str:
         ("1. Tiếp tục triển khai đồng bộ các nội dung cải cách hành chính.", None),  # ends like a sentence
         ("3. " + "rất " * 25 + "dài", None),  # a numbered paragraph, not a heading
         ("Năm 2025 cắt giảm 20%", None),
+        # portal markdown: emphasis is not part of a heading's shape, and "*word" is emphasis, not a bullet
+        ("**1**. **Mục đích**", 2),
+        ("**I. MỤC TIÊU CHỦ YẾU**", 1),
+        ("*Đơn vị chủ trì thực hiện: *Các Sở, ngành", None),
     ],
 )
 def test_heading_level(line: str, level: int | None) -> None:
@@ -111,6 +115,34 @@ def test_a_bare_target_carries_province_document_and_year_into_search_text() -> 
     assert header == ("Tỉnh Lai Châu | Kế hoạch 2943/KH-UBND (20/09/2021), Lai Châu | II. NỘI DUNG > "
                       "1. Cải cách thủ tục hành chính > a) Chỉ tiêu > * Đến năm 2025")
     assert target.search_text() == f"{header}\n{target.text}"
+
+
+PORTAL_MARKDOWN = """|
+**UỶ BAN NHÂN DÂN**
+-------
+|
+
+**II. MỤC TIÊU
+CHỦ YẾU**
+
+**1. **100% đội ngũ cán bộ, công
+chức xây dựng chính sách, pháp luật trên địa bàn tỉnh có trình độ đại học Luật.
+
+*Đơn vị chủ trì thực hiện: *Các
+Sở, ngành, đơn vị, UBND cấp xã.
+
+*Thời gian thực hiện: *Thường
+xuyên.
+"""
+
+
+def test_portal_markdown_wraps_are_joined_and_rules_hold_no_chunk() -> None:
+    chunks = chunk_text(PORTAL_MARKDOWN, max_tokens=60)
+    assert all(c.text.strip(" |\n-") for c in chunks)  # no chunk of table borders alone
+    target = next(c for c in chunks if "100% đội ngũ" in c.text)
+    assert target.heading_path[-1].startswith("**II. MỤC TIÊU")  # the wrapped bold heading is one heading
+    # the numbered paragraph wrapped at 80 characters is content, packed with the lines that follow it
+    assert "chức xây dựng chính sách" in target.text and "Thời gian thực hiện" in target.text
 
 
 # --- sentences and sizes ---------------------------------------------------------------------------
