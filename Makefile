@@ -35,9 +35,9 @@ lint: $(STAMP)  ## ruff, and the import-linter contracts that keep the layers (p
 test: lint index browser  ## lint, then the whole test suite (real model, Chroma server, browser, evaluation gate)
 	$(BIN)/pytest
 
-eval: index  ## ablations + report in eval/reports/latest.md (LLM mode, when provisioned, on 16 questions)
-	# a local LLM answer takes ~20 s on 2 cores: all 133 questions would take most of an hour
-	$(PY) -m eval.run --ablations --fresh-index --llm-sample 16
+eval: index  ## every suite (sample, real-dev, real-heldout) with the ablations; report in eval/reports/latest.md
+	# a local LLM answer takes ~20 s on 2 cores: LLM mode answers 16 questions per suite
+	$(PY) -m eval.run --suites --ablations --fresh-index --llm-sample 16
 
 bench: index  ## speed and memory figures (see README "Performance"); `make llm` first to include LLM mode
 	$(PY) bench/bench_answer.py
