@@ -56,14 +56,21 @@ class CleanDocument:
 class DocumentMetadata:
     """What a staff member needs to identify a document. Every field may be unknown (None)."""
 
-    province: str | None = None  # canonical Vietnamese name with diacritics, e.g. "Lai Châu"
-    issuing_body: str | None = None  # e.g. "UBND tỉnh Lai Châu", "Tỉnh ủy Điện Biên"
+    # the issuer's province, as ingest/provinces.py names it ("Lai Châu", "Huế"); None for a national body
+    province: str | None = None
+    # e.g. "UBND tỉnh Lai Châu", "HĐND thành phố Huế", "Tỉnh ủy Điện Biên", "Chủ tịch UBND thành phố Cần Thơ",
+    # "Chính phủ", "Bộ Xây dựng": the letterhead's body (the authority line's, when a chairman decides)
+    issuing_body: str | None = None
     doc_type: str | None = None  # Nghị quyết, Chỉ thị, Kế hoạch, Quyết định, ...
     number: str | None = None  # e.g. "2943/KH-UBND", "12-NQ/TU"
     issue_date: str | None = None  # ISO yyyy-mm-dd
+    # ISO yyyy-mm-dd: when the document takes effect ("có hiệu lực từ ngày …"; "kể từ ngày ký" is the issue date)
+    effective_date: str | None = None
     period: str | None = None  # e.g. "2021-2025", "2021-2030"
-    signer: str | None = None
+    signer: str | None = None  # the name under the signature, one space between words: "Dương Đức Tuấn"
     signer_title: str | None = None  # the position above the signature, as written: "PHÓ BÍ THƯ"
+    # the document's own title: the type line and the trích yếu ("Quyết định về việc ban hành Kế hoạch …", an
+    # all-capitals trích yếu in sentence case), else a news page's headline
     title: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
@@ -71,6 +78,7 @@ class DocumentMetadata:
 
     @classmethod
     def from_dict(cls, data: dict) -> DocumentMetadata:
+        """Missing or empty fields are None: rows stored before a field existed still load."""
         return cls(**{k: (data.get(k) or None) for k in cls.__dataclass_fields__})
 
     def label(self) -> str:

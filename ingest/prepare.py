@@ -17,7 +17,7 @@ from ingest.metadata import MetadataExtractor
 
 # Bump when cleaning, metadata, chunking, keyword analysis or commitment extraction change: every document is
 # then re-ingested, because its stored version (content hash + recipe) no longer matches.
-RECIPE = "7"
+RECIPE = "8"
 
 
 def document_version(doc: SourceDocument) -> str:
