@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint setup index bench eval llm browser clean
+.PHONY: run test lint setup index bench bench-load eval llm browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -42,6 +42,9 @@ eval: index  ## every suite (sample, real-dev, real-heldout) with the ablations;
 bench: index  ## speed and memory figures (see README "Performance"); `make llm` first to include LLM mode
 	$(PY) bench/bench_answer.py
 	$(PY) bench/bench_ingest.py
+
+bench-load: index  ## 20 simultaneous users on /ask: latency, throughput, memory (bench/load_results.json)
+	$(PY) bench/load_test.py
 
 llm: setup  ## optional: build llama-cpp-python and assemble the local GGUF model
 	$(BIN)/assistant setup --llm

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ingest.errors import AssistantError, BadQuestion
 from assistant.settings import Settings
+from ingest.errors import AssistantError
 
 
 def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
@@ -30,13 +30,17 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notice(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.pipeline import build_ingestor
 
     settings = _settings(args)
     ingestor = build_ingestor(settings)
     bar = None
-    if not args.quiet:
+    if not args.quiet and not args.dry_run:
         from tqdm import tqdm
 
         bar = tqdm(total=0, unit="doc", desc="Ingesting", file=sys.stderr)
@@ -48,11 +52,35 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.set_postfix_str(name)
             bar.refresh()
 
-    report = ingestor.run([Path(p) for p in args.paths], sync=args.sync, on_progress=progress)
-    if bar is not None:
-        bar.close()
+    def notice(text: str) -> None:  # a line of its own, above the bar
+        if bar is not None:
+            bar.write(text, file=sys.stderr)
+        else:
+            _notice(text)
+
+    try:
+        report = ingestor.run([Path(p) for p in args.paths], sync=args.sync, on_progress=progress,
+                              dry_run=args.dry_run, on_notice=notice)
+    finally:
+        if bar is not None:
+            bar.close()
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
+    if report.all_skipped:  # nothing ingested: the reasons are in the report just printed
+        print(f"error: every given path was skipped ({len(report.skipped)}); nothing was ingested",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from assistant.pipeline import build_check
+
+    check = build_check(_settings(args))
+    report = check.check(full=args.full, sample=args.sample, on_notice=_notice)
+    if args.repair and not report.healthy:
+        report = check.repair(report, sample=args.sample, on_notice=_notice)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
+    return 0 if report.healthy else 1
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -125,15 +153,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
-    from assistant.batch import answer_all, read_questions
+    from tqdm import tqdm
+
+    from assistant.batch import answered_ids, iter_answers, read_questions
     from assistant.pipeline import build_pipeline
 
-    pipeline = build_pipeline(_settings(args))
     items = read_questions(Path(args.questions))
-    with open(args.out, "w", encoding="utf-8") as out:
-        for record in answer_all(pipeline, items, args.mode):
+    out_path = Path(args.out)
+    done = answered_ids(out_path) if args.resume else set()
+    pending = sum(item.get("id") not in done for item in items)
+    if args.resume:
+        print(f"Resuming: {len(items) - pending} of {len(items)} already in {out_path}", file=sys.stderr)
+    pipeline = build_pipeline(_settings(args))
+    # each record is written and flushed as it is produced: an interrupted run keeps what it answered
+    with open(out_path, "a" if args.resume else "w", encoding="utf-8") as out, \
+            tqdm(total=pending, unit="q", desc="Answered", file=sys.stderr, disable=args.quiet) as bar:
+        for _, record in iter_answers(pipeline, items, args.mode, done):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    print(f"Answered {len(items)} questions → {args.out}", file=sys.stderr)
+            out.flush()
+            bar.update()
+    print(f"Answered {pending} questions → {out_path}", file=sys.stderr)
     return 0
 
 
@@ -142,6 +181,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     serve(_settings(args, host=args.host, port=args.port))
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,10 +210,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="ingest files or folders (.txt .md .html .pdf .docx) into the index")
     p.add_argument("paths", nargs="+", help="files or folders")
-    p.add_argument("--sync", action="store_true", help="also remove indexed documents whose files are not given")
+    p.add_argument("--sync", action="store_true",
+                   help="also remove indexed documents whose files are not given (refused when a path is missing or "
+                   "unreadable, or holds no readable supported file; what is removed is printed first)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (add, update, remove, skip) and change nothing")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("check", help="verify the index: registry against stored chunks and vectors; --repair fixes",
+                       description="Per document: its registered chunk count against the chunks stored for its "
+                       "version, their keyword fields, and that each chunk is found by a search with its own "
+                       "vector (a sample, or all with --full); orphan chunks of no registered version. Exit 0 "
+                       "when healthy (or repaired), 1 when problems remain.")
+    p.add_argument("--repair", action="store_true",
+                   help="re-ingest failing documents from the text the registry keeps, delete orphan chunks, "
+                   "check again")
+    p.add_argument("--full", action="store_true", help="search every chunk by its own vector, not a sample")
+    p.add_argument("--sample", type=_at_least_one, default=200, metavar="N",
+                   help="chunks searched by their own vector without --full (default 200)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("stats", help="list the ingested documents with their metadata and chunk counts")
     p.add_argument("--json", action="store_true")
@@ -191,8 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("answer", help="answer a JSONL file of questions (models load once)")
     p.add_argument("--questions", required=True, help='input JSONL: {"id": …, "question": …, "follows": id?}')
-    p.add_argument("--out", required=True, help="output JSONL, one answer record per line")
+    p.add_argument("--out", required=True, help="output JSONL, one answer record per line, written as answered")
     p.add_argument("--mode", choices=["extractive", "llm"])
+    p.add_argument("--resume", action="store_true",
+                   help="keep the records already in --out and answer only the questions whose id is not there")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (answered/total, rate, ETA on stderr)")
     p.set_defaults(func=cmd_answer)
 
     p = sub.add_parser("serve", help="start the web app (Gradio)")

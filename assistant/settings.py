@@ -8,6 +8,7 @@ stages that receive a ``Settings`` can trust them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -51,6 +52,12 @@ class Settings:
     query_prefix: str = "passage: "  # the evaluation chose symmetric prefixes over "query: " (DESIGN §1)
     passage_prefix: str = "passage: "
     embed_batch_size: int = 32
+    # Embedding delegated to an OpenAI-compatible /v1/embeddings server running the same model (TEI, vLLM,
+    # llama.cpp's server on a GPU machine): ingest workers on several machines then share one Chroma server.
+    # Empty: the local model. The index still records embedding_model, so both must name the same model.
+    embedding_base_url: str = ""
+    embedding_endpoint_model: str = "multilingual-e5-small"  # the model name the server knows
+    embedding_api_key: str = "none"
     # One intra-op thread per inference: on 2 cores shared with the web server (and other requests), more
     # threads spin against each other — measured 1.53 s vs 0.21 s per query under load (README, Performance).
     torch_threads: int = 1
@@ -60,6 +67,9 @@ class Settings:
     chunk_tokens: int = 220
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 20.0
+    # How long an ingest (or `assistant check --repair`) waits for another one that holds the index before it
+    # gives up. Writers take turns per document (vectorstore/chroma.py, WriterLease), so waits are short.
+    ingest_wait_s: float = 600.0
 
     # --- retrieval -------------------------------------------------------------------------------
     top_k: int = 6
@@ -85,15 +95,33 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     admin_password: str = ""
+    max_upload_storage_mb: float = 500.0  # uploads kept on disk (uploads folder + unprocessed), in all
     ui_language: str = "vi"
 
     def __post_init__(self) -> None:
+        # every numeric field has a range: a value outside it would fail later, far from its cause
         _check(self.chunk_tokens >= 32, "chunk_tokens", self.chunk_tokens, "at least 32")
-        _check(self.chunk_overlap_sentences >= 0, "chunk_overlap_sentences", self.chunk_overlap_sentences, ">= 0")
-        _check(self.top_k > 0, "top_k", self.top_k, "greater than 0")
-        _check(self.torch_threads >= 1, "torch_threads", self.torch_threads, "at least 1")
-        _check(self.candidates >= self.top_k, "candidates", self.candidates, f">= top_k ({self.top_k})")
-        _check(self.max_file_mb > 0, "max_file_mb", self.max_file_mb, "greater than 0")
+        _check(self.chunk_tokens <= 8192, "chunk_tokens", self.chunk_tokens, "at most 8192")
+        _check(0 <= self.chunk_overlap_sentences <= 20, "chunk_overlap_sentences", self.chunk_overlap_sentences,
+               "between 0 and 20")
+        _check(1 <= self.embed_batch_size <= 4096, "embed_batch_size", self.embed_batch_size, "between 1 and 4096")
+        _check(1 <= self.torch_threads <= 256, "torch_threads", self.torch_threads, "between 1 and 256")
+        _check(1 <= self.llm_threads <= 256, "llm_threads", self.llm_threads, "between 1 and 256")
+        _check(1 <= self.top_k <= 100, "top_k", self.top_k, "between 1 and 100")
+        _check(self.top_k <= self.candidates <= 10_000, "candidates", self.candidates,
+               f"between top_k ({self.top_k}) and 10000")
+        _check(_finite(self.max_file_mb) and 0 < self.max_file_mb <= 4096, "max_file_mb", self.max_file_mb,
+               "a number greater than 0 and at most 4096")
+        _check(_finite(self.ingest_wait_s) and 0 < self.ingest_wait_s <= 86_400, "ingest_wait_s", self.ingest_wait_s,
+               "a number of seconds greater than 0 and at most 86400")
+        for name in ("weight_dense", "weight_bm25", "weight_plain"):
+            value = getattr(self, name)
+            _check(_finite(value) and 0 <= value <= 100, name, value, "a number between 0 and 100")
+        _check(1 <= self.max_question_chars <= 100_000, "max_question_chars", self.max_question_chars,
+               "between 1 and 100000")
+        _check(_finite(self.max_upload_storage_mb) and 0 < self.max_upload_storage_mb <= 1_000_000,
+               "max_upload_storage_mb", self.max_upload_storage_mb, "a number greater than 0 and at most 1000000")
+        _check(1 <= self.llm_max_tokens <= 32_768, "llm_max_tokens", self.llm_max_tokens, "between 1 and 32768")
         _check(self.mode in ("extractive", "llm"), "mode", self.mode, "one of: extractive, llm")
         _check(self.ui_language in ("vi", "en"), "ui_language", self.ui_language, "one of: vi, en")
         _check(len(self.collection) >= 3, "collection", self.collection, "at least 3 characters (a Chroma rule)")
@@ -109,11 +137,11 @@ class Settings:
     def tiktoken_cache_dir(self) -> Path:
         return self.models_dir / "tiktoken"
 
-    def replace(self, **changes: object) -> "Settings":
+    def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Defaults, then ``CCHC_*`` environment variables, then explicit overrides (e.g. CLI flags)."""
         environ = dict(os.environ if environ is None else environ)
         values: dict[str, object] = {}
@@ -128,6 +156,10 @@ class Settings:
             values[name] = _parse(name, known[name].type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _finite(value: float) -> bool:
+    return math.isfinite(value)
 
 
 def _check(ok: bool, name: str, value: object, rule: str) -> None:

@@ -27,3 +27,7 @@ class EmptyIndex(AssistantError):
 
 class BadQuestion(AssistantError):
     """The question cannot be answered as given (empty, too long, ...)."""
+
+
+class IndexBusy(AssistantError):
+    """Another writer (an ingest, a repair) holds the index for longer than this one may wait."""

@@ -8,7 +8,9 @@ Plain text (.txt, .md, .html, .htm) is decoded in this order, first match wins:
   2. UTF-16 without a BOM (NUL bytes at alternating positions) -- checked before UTF-8 because
      UTF-16 text of ASCII characters is also valid UTF-8, with a NUL after every letter;
   3. strict UTF-8 (a file with NUL bytes is binary, not UTF-8 text);
-  4. Windows-1258, the Vietnamese code page, accepted only when the decoded text reads as Vietnamese.
+  4. mostly-valid UTF-8: nearly all of its non-ASCII byte sequences are valid UTF-8 and a few bytes are
+     not (a damaged download, a bad copy-paste). Those bytes become U+FFFD and the loader says how many;
+  5. Windows-1258, the Vietnamese code page, accepted only when the decoded text reads as Vietnamese.
 Anything else is refused with a message telling the user to save the file as UTF-8: decoding it with a
 guessed Western code page would index mojibake (old Vietnamese files in TCVN3/VNI fonts decode "fine"
 as Windows-1252 and are unreadable).
@@ -16,9 +18,11 @@ as Windows-1252 and are unreadable).
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,8 +30,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.errors import IngestError
 from ingest.document import SourceDocument
+from ingest.errors import IngestError
 
 if TYPE_CHECKING:  # python-docx is imported lazily at run time, like pypdf
     from docx.document import Document as DocxDocument
@@ -46,6 +50,7 @@ class Skipped:
 
     path: str
     reason: str
+    unreadable: bool = False  # the path exists but could not be read: what it holds is unknown (see --sync)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -59,7 +64,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
     Directories are walked recursively in sorted order; inside them only supported file types are taken
     and hidden files and folders (names starting with ".") are ignored. A file given explicitly is taken
     even if hidden. Problems are reported as ``Skipped`` entries, never raised, so one bad path does not
-    stop a batch.
+    stop a batch: a missing path, a symlink loop, a folder or file that cannot be read (``unreadable``).
 
     A second file with the same name as one already found is skipped: the file name is the document's
     identity in the index, so loading both would let one silently replace the other.
@@ -84,15 +89,17 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
 
     for path in paths:
         path = Path(path)
-        if not path.exists():
-            skipped.append(Skipped(str(path), "path does not exist"))
-        elif path.is_dir():
-            found = list(_walk_supported(path))
-            if not found:
+        kind, problem = probe(path)
+        if problem is not None:
+            skipped.append(Skipped(str(path), problem, unreadable=kind == "unreadable"))
+        elif kind == "dir":
+            found, inner = _walk_supported(path)
+            skipped.extend(inner)
+            if not found and not inner:
                 skipped.append(Skipped(str(path), f"folder contains no supported files ({_supported_list()})"))
             for file in found:
                 take(file)
-        elif not path.is_file():
+        elif kind != "file":
             skipped.append(Skipped(str(path), "not a regular file"))
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append(Skipped(str(path), f"unsupported file type {path.suffix!r}; supported: {_supported_list()}"))
@@ -101,16 +108,64 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
     return files, skipped
 
 
-def _walk_supported(folder: Path) -> Iterator[Path]:
+def probe(path: Path) -> tuple[str, str | None]:
+    """What ``path`` is ("file", "dir", "other"), or why it cannot be used: (kind, reason).
+
+    The reasons name the real cause: a missing path, a broken symlink, a symlink loop, a permission
+    problem (kind "unreadable": the path may exist, but what it holds cannot be known).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "missing", "symlink loop (the link leads back to itself); point it at a real file or remove it"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "unreadable", f"cannot be read: permission denied ({_denied_where(path)})"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            if os.path.islink(path):
+                return "missing", f"broken symlink (it points to {os.readlink(path)!r}, which does not exist)"
+            return "missing", "path does not exist"
+        return "unreadable", f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            return "unreadable", "cannot be read: permission denied (the folder cannot be listed)"
+        return "dir", None
+    return ("file" if stat.S_ISREG(mode) else "other"), None
+
+
+def _denied_where(path: Path) -> str:
+    """The first folder on the way to ``path`` that cannot be entered, to say what to fix."""
+    for parent in reversed(Path(path).absolute().parents):
+        if not os.access(parent, os.X_OK):
+            return f"the folder {parent} cannot be entered"
+    return "check the permissions of the file and its folders"
+
+
+def _walk_supported(folder: Path) -> tuple[list[Path], list[Skipped]]:
+    """Supported files under ``folder`` in sorted order, and what could not be read on the way."""
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+
+    def unreadable_folder(exc: OSError) -> None:
+        where = exc.filename or str(folder)
+        skipped.append(Skipped(str(where), f"folder cannot be read ({exc.strerror or exc}); its files were not "
+                               "looked at", unreadable=True))
+
     # os.walk with followlinks=False: a symlink loop cannot make discovery run forever.
-    for root, dirs, names in os.walk(folder):
+    for root, dirs, names in os.walk(folder, onerror=unreadable_folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             file = Path(root) / name
-            if file.is_file():
-                yield file
+            kind, problem = probe(file)
+            if problem is not None:
+                skipped.append(Skipped(str(file), problem, unreadable=kind == "unreadable"))
+            elif kind == "file":
+                files.append(file)
+            else:
+                skipped.append(Skipped(str(file), "not a regular file"))
+    return files, skipped
 
 
 def _supported_list() -> str:
@@ -122,8 +177,11 @@ def _supported_list() -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def load_file(path: Path, max_bytes: int) -> SourceDocument:
-    """Read one file and return its text (NFC, ``\\n`` line ends). Raises ``IngestError`` naming the file."""
+def load_file(path: Path, max_bytes: int, notes: list[str] | None = None) -> SourceDocument:
+    """Read one file and return its text (NFC, ``\\n`` line ends). Raises ``IngestError`` naming the file.
+
+    ``notes``, when given, receives what the user should know about a file that did load (e.g. how many
+    invalid bytes were replaced)."""
     if max_bytes <= 0:
         raise ValueError(f"max_bytes must be greater than 0. Currently it is {max_bytes}")
     path = Path(path)
@@ -137,7 +195,7 @@ def load_file(path: Path, max_bytes: int) -> SourceDocument:
     elif suffix == ".docx":
         text, encoding = _docx_text(path, data), "docx"
     else:
-        text, encoding = decode_text(path, data)
+        text, encoding = decode_text(path, data, notes)
         if suffix in _HTML_SUFFIXES:
             text = html_to_text(text)
 
@@ -164,11 +222,12 @@ def normalize_text(text: str) -> str:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    kind, problem = probe(path)
+    if problem is not None:
+        raise IngestError(f"{path} does not exist" if problem == "path does not exist" else f"{path}: {problem}")
+    if kind != "file":
+        raise IngestError(f"{path} is not a regular file")
     try:
-        if not path.exists():
-            raise IngestError(f"{path} does not exist")
-        if not path.is_file():
-            raise IngestError(f"{path} is not a regular file")
         size = path.stat().st_size
         if size > max_bytes:
             raise IngestError(_too_large(path, size, max_bytes))
@@ -224,8 +283,11 @@ _MAGIC = (
 _MAX_NON_TEXT_SHARE = 0.05
 
 
-def decode_text(path: Path, data: bytes) -> tuple[str, str]:
-    """Decode a plain-text file; return the text (not yet normalized) and the codec name used."""
+def decode_text(path: Path, data: bytes, notes: list[str] | None = None) -> tuple[str, str]:
+    """Decode a plain-text file; return the text (not yet normalized) and the codec name used.
+
+    A mostly-valid UTF-8 file is decoded with its few invalid bytes replaced by U+FFFD; ``notes`` (when
+    given) then receives a line saying how many and where."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             reason = f"starts with a {codec.upper()} byte order mark but is not valid {codec.upper()}"
@@ -247,6 +309,16 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
 
+    damaged = _mostly_utf8(data)
+    if damaged is not None:
+        text, bad_offsets = damaged
+        if notes is not None:
+            shown = ", ".join(map(str, bad_offsets[:5])) + (", …" if len(bad_offsets) > 5 else "")
+            notes.append(f"{len(bad_offsets)} invalid UTF-8 byte{'s' * (len(bad_offsets) != 1)} replaced by "
+                         f"U+FFFD (at byte offset{'s' * (len(bad_offsets) != 1)} {shown}); the rest is valid "
+                         "UTF-8. Fix the file and ingest it again to index those characters")
+        return _check_is_text(path, data, text), "utf-8"
+
     try:
         text = data.decode("cp1258")
     except UnicodeDecodeError:
@@ -267,6 +339,34 @@ def _decode_or_fail(path: Path, data: bytes, codec: str, reason: str) -> str:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path} cannot be decoded: it {reason} (bad bytes at offset {exc.start})") from exc
+
+
+# A file is "mostly UTF-8" when at most this share of its non-ASCII sequences is invalid. Real UTF-8
+# Vietnamese has thousands of valid multi-byte letters; Windows-1258 bytes almost never form one.
+_MAX_INVALID_UTF8_SHARE = 0.02
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, list[int]] | None:
+    """(text with U+FFFD for each invalid sequence, byte offsets of the invalid bytes), or None when the
+    bytes are not UTF-8 with a few errors but some other encoding (or binary)."""
+    bad: list[int] = []
+    parts: list[str] = []
+    pos, limit = 0, max(1, len(data) // 50)
+    while True:
+        try:
+            parts.append(data[pos:].decode("utf-8"))
+            break
+        except UnicodeDecodeError as exc:
+            parts.append(data[pos : pos + exc.start].decode("utf-8"))
+            parts.append("\ufffd")
+            bad.extend(range(pos + exc.start, pos + exc.end))
+            pos += exc.end
+            if len(bad) > limit:  # far too many: not a damaged UTF-8 file, stop early
+                return None
+    valid_non_ascii = sum(1 for part in parts[::2] for ch in part if ord(ch) > 127)
+    if not valid_non_ascii or len(bad) > _MAX_INVALID_UTF8_SHARE * (valid_non_ascii + len(bad)):
+        return None
+    return "".join(parts), bad
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -65,6 +65,104 @@ def test_ingest_sync_removes_and_refuses_a_missing_path(cli_env, sample_corpus: 
     assert code == 0 and json.loads(out)["removed"] == [SAMPLE_FILES[0]]
 
 
+def test_ingest_sync_of_an_empty_folder_refuses_and_removes_nothing(cli_env, sample_corpus: Path, tmp_path: Path,
+                                                                     capsys) -> None:
+    run(capsys, "ingest", str(sample_corpus), "--quiet")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run(capsys, "ingest", str(empty), "--sync", "--quiet")
+    assert code == 2 and out == ""
+    assert err == (f"error: --sync found no readable supported file in {empty}; refusing to remove the 5 indexed "
+                   "documents. Nothing was ingested or removed.\n")
+    code, out, _ = run(capsys, "stats", "--json")
+    assert len(json.loads(out)["documents"]) == 5
+
+
+def test_ingest_sync_prints_what_it_removes_and_dry_run_changes_nothing(cli_env, sample_corpus: Path,
+                                                                        capsys) -> None:
+    run(capsys, "ingest", str(sample_corpus), "--quiet")
+    (sample_corpus / SAMPLE_FILES[0]).unlink()
+    code, out, err = run(capsys, "ingest", str(sample_corpus), "--sync", "--dry-run")
+    assert code == 0 and err == ""
+    assert out.splitlines() == [
+        "Dry run, nothing was changed. Would add: 0, update: 0, remove: 1; unchanged: 4, skipped: 0",
+        f"  would remove {SAMPLE_FILES[0]}"]
+    code, out, _ = run(capsys, "ingest", str(sample_corpus), "--sync", "--dry-run", "--json")
+    assert json.loads(out)["removed"] == [SAMPLE_FILES[0]] and json.loads(out)["dry_run"] is True
+    code, out, err = run(capsys, "ingest", str(sample_corpus), "--sync", "--quiet")
+    assert code == 0
+    assert err == (f"--sync: removing 1 document whose files are not among the given paths: {SAMPLE_FILES[0]}\n")
+    assert "removed: 1" in out
+
+
+def test_ingest_where_every_path_is_skipped_exits_1_with_the_reasons(cli_env, tmp_path: Path, capsys) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "loop.txt").symlink_to("loop.txt")
+    code, out, err = run(capsys, "ingest", str(tmp_path / "empty.txt"), str(tmp_path / "loop.txt"), "--quiet")
+    assert code == 1
+    assert f"skipped {tmp_path / 'empty.txt'}: {tmp_path / 'empty.txt'} is empty (0 bytes)" in out
+    assert f"skipped {tmp_path / 'loop.txt'}: symlink loop (the link leads back to itself)" in out
+    assert err == "error: every given path was skipped (2); nothing was ingested\n"
+
+
+def test_ingest_waits_for_another_ingest_then_gives_up_in_one_line(cli_env, sample_corpus: Path, capsys,
+                                                                   monkeypatch) -> None:
+    import threading
+
+    from assistant.pipeline import build_index
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("CCHC_INGEST_WAIT_S", "1")
+    index = build_index(Settings.from_env())
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with index.lease(since="2025-06-01T08:00:00+07:00"):
+            held.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(30)
+    try:
+        code, out, err = run(capsys, "ingest", str(sample_corpus), "--quiet")
+    finally:
+        done.set()
+        thread.join()
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith("another ingest is running (pid ") and lines[0].endswith(
+        "since 2025-06-01T08:00:00+07:00); waiting…")
+    assert lines[1].startswith("error: another ingest is running (pid ") and lines[1].endswith(
+        "and has held the index for more than 1 s; this run wrote nothing more. Try again when it has finished "
+        "(or raise CCHC_INGEST_WAIT_S).")
+    assert len(lines) == 2
+
+
+def test_check_a_healthy_index_then_a_damaged_one_then_repair(cli_env, sample_corpus: Path, capsys) -> None:
+    from assistant.pipeline import build_index
+    from assistant.settings import Settings
+
+    run(capsys, "ingest", str(sample_corpus), "--quiet")
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert out.splitlines()[0].startswith("Checked 5 documents, ")
+    assert out.splitlines()[1].startswith("OK: the registry and the stored chunks agree")
+    index = build_index(Settings.from_env())
+    victim = SAMPLE_FILES[2]
+    index.delete_stale_chunks(victim, keep_version="gone")  # its chunks vanish, its record stays
+    code, out, _ = run(capsys, "check", "--full")
+    assert code == 1
+    assert f"  problem: {victim}: registered " in out and "`assistant check --repair`" in out
+    code, out, _ = run(capsys, "check", "--repair", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["healthy"] is True and report["problems"] == []
+    assert report["repair"]["found"][0].startswith(f"{victim}: registered ")
+    assert report["repair"]["actions"][0].startswith(f"re-ingested {victim} from the text the registry keeps")
+    code, out, _ = run(capsys, "check", "--full", "--json")
+    assert code == 0 and json.loads(out)["vectors_checked"] == json.loads(out)["chunks"]
+
+
 def test_stats_json_lists_every_document_with_its_metadata(cli_env, sample_corpus: Path, capsys) -> None:
     _, out, _ = run(capsys, "ingest", str(sample_corpus), "--json", "--quiet")
     written = json.loads(out)["chunks_written"]

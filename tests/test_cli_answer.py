@@ -214,3 +214,67 @@ def test_ask_on_an_empty_index_says_to_ingest(tmp_path: Path, monkeypatch, capsy
     monkeypatch.setattr(assistant.pipeline, "build_embedder", lambda settings: HashingEmbedder())
     assert main(["ask", "Lai Châu cắt giảm chi phí tuân thủ bao nhiêu?"]) == 2
     assert "assistant ingest" in capsys.readouterr().err
+
+
+# --- written as answered, resumable ------------------------------------------------------------------------
+
+QUESTIONS = [
+    {"id": "a", "question": "Quảng Bình cắt giảm chi phí tuân thủ bao nhiêu phần trăm?"},
+    {"id": "b", "question": "Lai Châu cắt giảm chi phí tuân thủ bao nhiêu phần trăm?"},
+    {"id": "c", "question": "Còn Quảng Bình thì sao?", "follows": "b"},
+]
+
+
+def write_questions(path: Path, items: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in items), encoding="utf-8")
+    return path
+
+
+def test_an_interrupted_run_keeps_what_it_answered_and_resume_finishes_it(tiny_env: Path, capsys, monkeypatch):
+    src, out = write_questions(tiny_env / "in.jsonl", QUESTIONS), tiny_env / "out.jsonl"
+    full = tiny_env / "full.jsonl"
+    assert main(["answer", "--questions", str(src), "--out", str(full), "--quiet"]) == 0
+    expected = {r["id"]: r["answer"] for r in map(json.loads, full.read_text("utf-8").splitlines())}
+
+    real_answer = assistant.pipeline.Pipeline.answer
+    calls = []
+
+    def interrupted(self, question, **kwargs):
+        calls.append(question)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the user presses Ctrl-C during the second question
+        return real_answer(self, question, **kwargs)
+
+    monkeypatch.setattr(assistant.pipeline.Pipeline, "answer", interrupted)
+    assert main(["answer", "--questions", str(src), "--out", str(out), "--quiet"]) == 130
+    assert [json.loads(line)["id"] for line in out.read_text("utf-8").splitlines()] == ["a"]  # already on disk
+
+    monkeypatch.setattr(assistant.pipeline.Pipeline, "answer", real_answer)
+    with out.open("a", encoding="utf-8") as f:
+        f.write('{"id": "b", "quest')  # a record cut off mid-write is dropped, then answered again
+    capsys.readouterr()
+    assert main(["answer", "--questions", str(src), "--out", str(out), "--resume", "--quiet"]) == 0
+    assert "1 of 3 already" in capsys.readouterr().err
+    records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in records] == ["a", "b", "c"]
+    assert {r["id"]: r["answer"] for r in records} == expected  # the follow-up "c" still knows its context
+
+
+def test_resume_answers_a_followed_turn_again_without_writing_it_twice(tiny_env: Path):
+    src, out = write_questions(tiny_env / "in.jsonl", QUESTIONS), tiny_env / "out.jsonl"
+    assert main(["answer", "--questions", str(src), "--out", str(out), "--quiet"]) == 0
+    lines = out.read_text("utf-8").splitlines()
+    out.write_text(lines[0] + "\n" + lines[1] + "\n", encoding="utf-8")  # "c" (which follows "b") missing
+    assert main(["answer", "--questions", str(src), "--out", str(out), "--resume", "--quiet"]) == 0
+    again = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in again] == ["a", "b", "c"]
+    first_c = json.loads(lines[2])
+    assert {**again[2], "latency_s": 0} == {**first_c, "latency_s": 0}  # same answer, same citations
+
+
+def test_resume_refuses_an_output_file_that_is_not_answer_records(tiny_env: Path, capsys):
+    src, out = write_questions(tiny_env / "in.jsonl", QUESTIONS), tiny_env / "out.jsonl"
+    out.write_text("hello\n", encoding="utf-8")
+    assert main(["answer", "--questions", str(src), "--out", str(out), "--resume"]) == 2
+    assert "out.jsonl:1 is not an answer record" in capsys.readouterr().err
+    assert out.read_text("utf-8") == "hello\n"  # nothing the user had is lost

@@ -4,24 +4,38 @@ Crash safety: a document's new chunks are written under new ids (the ids carry t
 then its registry record is switched to the new version (the commit point), then the old chunks are
 deleted. Readers serve only chunks whose version is the one the registry names, so an ingest killed at
 any point leaves every document answering from one complete version.
+
+Concurrency: every change to the store happens under the index's writer lease (vectorstore/lease.py),
+one writer at a time across processes and machines; uncommitted chunks exist only inside a live lease, so
+an orphan cleanup under the lease never deletes another writer's work.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import chromadb
+import httpx
+from chromadb.errors import NotFoundError
 
-from ingest.errors import ConfigError, IndexUnavailable
 from ingest.commitments import Commitment
 from ingest.document import Chunk, DocumentMetadata
+from ingest.errors import ConfigError, IndexUnavailable
+from vectorstore.lease import ChromaLease, FileLease, Lease
 
 # The registry holds no vectors worth searching, but Chroma stores one per record: a constant stands in.
 _REGISTRY_VECTOR = [1.0]
+_GENERATION_ID = "generation"  # the registry's change token, in the state collection
+_CATCH_UP_ID = "-"  # a chunk id that never exists (see ChromaIndex._vectors_current)
+_PUT_BATCH = 1000  # chunks per upsert, well under Chroma's maximum batch size
+# What a lost or refused connection to a Chroma server raises (httpx under chromadb's HttpClient).
+_CONNECTION_ERRORS = (httpx.TransportError, ConnectionError)
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,7 @@ class DocumentRecord:
     encoding: str = ""
     path: str = ""
     text: str = ""  # the decoded file text, so a citation can be shown in its context
-    ingested_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    ingested_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     commitments: tuple[Commitment, ...] = ()  # the document's quantified targets (ingest/commitments.py)
 
     def to_row(self) -> dict:
@@ -45,7 +59,7 @@ class DocumentRecord:
         return meta
 
     @classmethod
-    def from_row(cls, source: str, meta: dict, text: str) -> "DocumentRecord":
+    def from_row(cls, source: str, meta: dict, text: str) -> DocumentRecord:
         return cls(
             source=source,
             version=str(meta.get("version", "")),
@@ -87,6 +101,29 @@ def _row_to_chunk(text: str, meta: dict) -> StoredChunk:
     return StoredChunk(chunk, {k[3:]: v for k, v in meta.items() if k.startswith("kw_")})
 
 
+class _Guarded:
+    """A Chroma collection whose calls turn a lost server connection into ``IndexUnavailable``."""
+
+    def __init__(self, collection, location: str) -> None:
+        self._collection = collection
+        self._location = location
+
+    @property
+    def metadata(self) -> dict | None:
+        return self._collection.metadata
+
+    def __getattr__(self, name: str):
+        method = getattr(self._collection, name)
+
+        def call(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except _CONNECTION_ERRORS as exc:
+                raise IndexUnavailable(f"Lost the connection to the Chroma index at {self._location} ({exc})") from exc
+
+        return call
+
+
 def open_client(path: Path, host: str = "", port: int = 8000) -> chromadb.api.ClientAPI:
     """A Chroma server at ``host:port`` when a host is given, else the embedded store at ``path``."""
     try:
@@ -99,21 +136,62 @@ def open_client(path: Path, host: str = "", port: int = 8000) -> chromadb.api.Cl
         raise IndexUnavailable(f"Cannot open the Chroma index at {where}: {exc}") from exc
 
 
+def _create_collections(client: chromadb.api.ClientAPI, collection: str, embedding_model: str) -> tuple:
+    chunks = client.get_or_create_collection(
+        f"{collection}_chunks",
+        embedding_function=None,  # never let Chroma build its default model: we pass vectors
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedding_model": embedding_model},
+    )
+    docs = client.get_or_create_collection(f"{collection}_documents", embedding_function=None)
+    state = client.get_or_create_collection(f"{collection}_state", embedding_function=None)
+    return chunks, docs, state
+
+
 class ChromaIndex:
-    def __init__(self, client: chromadb.api.ClientAPI, collection: str, embedding_model: str) -> None:
+    def __init__(self, client: chromadb.api.ClientAPI, collection: str, embedding_model: str,
+                 model_identity: Callable[[str], str] | None = None, location: str = "",
+                 lease_kind: str = "auto") -> None:
+        """``model_identity`` maps an embedding-model setting to what it designates (two spellings of one
+        model, e.g. a name and its folder, map to the same string); ``location`` names the store in messages.
+        ``lease_kind``: "file" (a lock file in the store's folder), "chroma" (lease records in the index), or
+        "auto": "file" for an embedded store on disk, else "chroma" (see vectorstore/lease.py)."""
         self.embedding_model = embedding_model
+        self.location = location or f"collection {collection!r}"
+        settings = client.get_settings()
+        embedded = bool(settings.is_persistent and settings.persist_directory) and "fastapi" not in str(
+            settings.chroma_api_impl).lower()
+        if lease_kind == "auto":
+            lease_kind = "file" if embedded else "chroma"
+        if lease_kind not in ("file", "chroma"):
+            raise ValueError(f"lease_kind must be one of: auto, file, chroma. Currently it is {lease_kind!r}")
+        folder = Path(settings.persist_directory)
+        self._lock_path = folder / f"{collection}.writer.lock" if lease_kind == "file" else None
+        # An embedded store's vector index lives in each process's memory and catches up with other processes'
+        # writes only when this process writes (see _vectors_current); a server has one, always current.
+        self._catch_up = embedded
+        self._vectors_at: str | None = None
+        self._holding = threading.local()  # how many leases this thread holds (0 or 1)
         try:
-            self._chunks = client.get_or_create_collection(
-                f"{collection}_chunks",
-                embedding_function=None,  # never let Chroma build its default model: we pass vectors
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": embedding_model},
-            )
-            self._docs = client.get_or_create_collection(f"{collection}_documents", embedding_function=None)
+            try:
+                chunks, docs, state = (client.get_collection(f"{collection}_{part}", embedding_function=None)
+                                       for part in ("chunks", "documents", "state"))
+            except NotFoundError:  # a new index: processes creating it at once take turns
+                if self._lock_path is not None:
+                    with FileLease(self._lock_path, what="ingest", wait_s=600.0):
+                        chunks, docs, state = _create_collections(client, collection, embedding_model)
+                else:
+                    chunks, docs, state = _create_collections(client, collection, embedding_model)
+        except (ConfigError, IndexUnavailable):
+            raise
         except Exception as exc:
             raise IndexUnavailable(f"Cannot open Chroma collection {collection!r}: {exc}") from exc
+        self._chunks = _Guarded(chunks, self.location)
+        self._docs = _Guarded(docs, self.location)
+        self._state = _Guarded(state, self.location)
         built_with = (self._chunks.metadata or {}).get("embedding_model")
-        if built_with and built_with != embedding_model and self._chunks.count():
+        identity = model_identity or (lambda name: name)
+        if built_with and identity(built_with) != identity(embedding_model) and self._chunks.count():
             raise ConfigError(
                 f"The index {collection!r} was built with embedding model {built_with!r}, but the setting is "
                 f"{embedding_model!r}. Use another CCHC_COLLECTION, or set CCHC_EMBEDDING_MODEL={built_with}."
@@ -129,49 +207,121 @@ class ChromaIndex:
             for source, meta, text in zip(rows["ids"], rows["metadatas"], texts)
         }
 
-    def document(self, source: str) -> DocumentRecord | None:
-        rows = self._docs.get(ids=[source], include=["metadatas", "documents"])
+    def document(self, source: str, with_text: bool = True) -> DocumentRecord | None:
+        rows = self._docs.get(ids=[source], include=["metadatas", "documents"] if with_text else ["metadatas"])
         if not rows["ids"]:
             return None
-        return DocumentRecord.from_row(source, rows["metadatas"][0], rows["documents"][0])
+        return DocumentRecord.from_row(source, rows["metadatas"][0], rows["documents"][0] if with_text else "")
+
+    def sources_with_version(self, version: str) -> list[str]:
+        """The registered documents whose current version is ``version`` (the same content)."""
+        return sorted(self._docs.get(where={"version": version}, include=[])["ids"])
 
     def commit_document(self, record: DocumentRecord) -> None:
         """The commit point of a document's ingest: from here on its new chunks are served."""
         self._docs.upsert(ids=[record.source], embeddings=[_REGISTRY_VECTOR], documents=[record.text],
                           metadatas=[record.to_row()])
+        self._bump_generation()
 
     def delete_document(self, source: str) -> None:
         self._docs.delete(ids=[source])  # first: from here on none of its chunks are served
+        self._bump_generation()
         self._chunks.delete(where={"source": source})
+
+    def generation(self) -> str:
+        """A token that changes whenever the registry changes (in this process or any other): readers that
+        keep a snapshot compare it to know when to reload. Empty for an index never written to."""
+        rows = self._state.get(ids=[_GENERATION_ID], include=["metadatas"])
+        return str(rows["metadatas"][0]["token"]) if rows["ids"] else ""
+
+    def _bump_generation(self) -> None:
+        self._state.upsert(ids=[_GENERATION_ID], embeddings=[_REGISTRY_VECTOR],
+                           metadatas=[{"token": uuid.uuid4().hex}])
 
     # --- chunks ----------------------------------------------------------------------------------
     def put_chunks(self, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]) -> None:
+        """Write chunks (uncommitted until ``commit_document``). Call it under a ``WriterLease``: outside
+        one, another writer's orphan cleanup may delete them before they are committed."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
-        if not chunks:
-            return
-        self._chunks.upsert(
-            ids=[s.chunk.chunk_id for s in chunks],
-            embeddings=[list(map(float, e)) for e in embeddings],
-            documents=[s.chunk.text for s in chunks],
-            metadatas=[_chunk_to_row(s.chunk, s.keyword_fields) for s in chunks],
-        )
+        for at in range(0, len(chunks), _PUT_BATCH):
+            batch, vectors = chunks[at : at + _PUT_BATCH], embeddings[at : at + _PUT_BATCH]
+            self._chunks.upsert(
+                ids=[s.chunk.chunk_id for s in batch],
+                embeddings=[list(map(float, e)) for e in vectors],
+                documents=[s.chunk.text for s in batch],
+                metadatas=[_chunk_to_row(s.chunk, s.keyword_fields) for s in batch],
+            )
 
-    def delete_stale_chunks(self, source: str, keep_version: str) -> int:
+    def delete_stale_chunks(self, source: str, keep_version: str, n_chunks: int | None = None) -> int:
+        """Delete the chunks of ``source`` that are not of ``keep_version`` (or, given ``n_chunks``, are of it
+        but beyond its last index: left by an earlier write of the same version with more chunks)."""
         rows = self._chunks.get(where={"source": source}, include=["metadatas"])
-        stale = [i for i, m in zip(rows["ids"], rows["metadatas"]) if m.get("doc_version") != keep_version]
+        stale = [i for i, m in zip(rows["ids"], rows["metadatas"])
+                 if m.get("doc_version") != keep_version or (n_chunks is not None and int(m["index"]) >= n_chunks)]
         if stale:
             self._chunks.delete(ids=stale)
         return len(stale)
 
     def delete_orphans(self) -> int:
-        """Chunks whose document or version is not in the registry (left by a killed ingest)."""
+        """Chunks whose document or version is not in the registry. Under a ``WriterLease`` these can only
+        be leftovers of a writer that died (see the module docstring); outside one, they may be another
+        writer's chunks on their way to their commit."""
+        orphans = self.orphan_ids()
+        for at in range(0, len(orphans), _PUT_BATCH):
+            self._chunks.delete(ids=orphans[at : at + _PUT_BATCH])
+        return len(orphans)
+
+    def orphan_ids(self) -> list[str]:
         current = {s: r.version for s, r in self.documents().items()}
         rows = self._chunks.get(include=["metadatas"])
-        orphans = [i for i, m in zip(rows["ids"], rows["metadatas"]) if current.get(m["source"]) != m["doc_version"]]
-        if orphans:
-            self._chunks.delete(ids=orphans)
-        return len(orphans)
+        return [i for i, m in zip(rows["ids"], rows["metadatas"]) if current.get(m["source"]) != m["doc_version"]]
+
+    def chunk_rows(self) -> dict[str, dict]:
+        """Every stored chunk's metadata row by chunk id, served or not (for ``vectorstore.check``)."""
+        rows = self._chunks.get(include=["metadatas"])
+        return dict(zip(rows["ids"], rows["metadatas"]))
+
+    def chunk_embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of ``ids`` (those that exist)."""
+        self._vectors_current()
+        out: dict[str, list[float]] = {}
+        for at in range(0, len(ids), _PUT_BATCH):
+            rows = self._chunks.get(ids=list(ids[at : at + _PUT_BATCH]), include=["embeddings"])
+            out.update((i, [float(x) for x in e]) for i, e in zip(rows["ids"], rows["embeddings"]))
+        return out
+
+    def lease(self, what: str = "ingest", wait_s: float = 600.0, on_wait: Callable[[str], None] | None = None,
+              since: str = "", **timing: float) -> Lease:
+        """The writer lease of this index (a context manager, vectorstore/lease.py); ``timing`` tunes it
+        (poll_s, notice_after_s; for the "chroma" kind also ttl_s and beat_s)."""
+        common = {"what": what, "wait_s": wait_s, "on_wait": on_wait, "since": since, "depth": self._holding}
+        if self._lock_path is not None:
+            return FileLease(self._lock_path, **common, **timing)
+        return ChromaLease(self._state, **common, **timing)
+
+    def _vectors_current(self) -> None:
+        """Bring this process's copy of the vector index up to date with what other processes wrote.
+
+        The embedded store keeps each collection's vector index in each process's memory and brings it up to
+        date only when this process writes to the collection: after another process committed, a search
+        here would miss its chunks (or fail with "Error finding id" under a filter). A write of nothing (the
+        delete of an id that does not exist) catches up; once per registry generation, under the lease so
+        that the vector files are written back by one process at a time."""
+        if not self._catch_up:
+            return
+        generation = self.generation()
+        if generation == self._vectors_at:
+            return
+        if getattr(self._holding, "n", 0):
+            self._chunks.delete(ids=[_CATCH_UP_ID])
+        else:
+            try:
+                with self.lease(what="search"):
+                    self._chunks.delete(ids=[_CATCH_UP_ID])
+            except OSError:  # a store this process may not write (its lock file cannot be made): no writer either
+                pass
+        self._vectors_at = generation
 
     def served_chunks(self) -> list[StoredChunk]:
         """Every chunk of every document's current version, in document order."""
@@ -190,6 +340,7 @@ class ChromaIndex:
         """(chunk_id, cosine similarity) of the nearest served chunks, restricted to ``versions``."""
         if not versions:
             return []
+        self._vectors_current()
         where = {"doc_version": {"$in": sorted(set(versions.values()))}}
         result = self._chunks.query(query_embeddings=[list(map(float, embedding))], n_results=n, where=where,
                                     include=["metadatas", "distances"])

@@ -69,7 +69,6 @@ class SentenceTransformerEmbedder(Embeddings):
                 f"The model {model!r} does not report an embedding size: not a sentence-embedding model")
         self.dimension: int = dimension
 
-
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode([self.passage_prefix + text for text in texts])
 
@@ -93,6 +92,55 @@ class SentenceTransformerEmbedder(Embeddings):
             f"SentenceTransformerEmbedder(model={self.model_name!r}, query_prefix={self.query_prefix!r}, "
             f"passage_prefix={self.passage_prefix!r}, batch_size={self.batch_size}, dimension={self.dimension})"
         )
+
+
+class EndpointEmbedder:
+    """The same model served elsewhere: any OpenAI-compatible ``/v1/embeddings`` endpoint (text-embeddings-
+    inference, vLLM, llama.cpp's server on a GPU machine), through langchain-openai's ``OpenAIEmbeddings``.
+
+    The e5 prefixes are added here, as for the local model, and vectors are L2-normalised here, so an index
+    built by one is searched by the other (the pipeline checks the model name; ``vectors_match`` checks the
+    vectors). Raw text is sent: the server's own tokenizer counts, not tiktoken's.
+    """
+
+    def __init__(self, base_url: str, model: str, *, query_prefix: str, passage_prefix: str, api_key: str = "none",
+                 batch_size: int = 32, timeout_s: float = 120.0) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be greater than 0. Currently, the batch_size is {batch_size}")
+        self.base_url, self.model_name = base_url, model
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        self._client = OpenAIEmbeddings(base_url=base_url, model=model, api_key=api_key, chunk_size=batch_size,
+                                        check_embedding_ctx_length=False, request_timeout=timeout_s, max_retries=2)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return [_unit(v) for v in self._call(self._client.embed_documents, [self.passage_prefix + t for t in texts])]
+
+    def embed_query(self, text: str) -> list[float]:
+        return _unit(self._call(self._client.embed_query, self.query_prefix + text))
+
+    def _call(self, method, payload):
+        try:
+            return method(payload)
+        except Exception as exc:  # connection refused, HTTP errors, bad JSON: one meaning for the user
+            raise ModelUnavailable(f"The embedding endpoint {self.base_url} (model {self.model_name!r}) failed: "
+                                   f"{type(exc).__name__}: {exc}. Check that the server runs and serves that model, "
+                                   "or unset CCHC_EMBEDDING_BASE_URL to embed locally.") from exc
+
+
+def _unit(vector: Sequence[float]) -> list[float]:
+    norm = sum(x * x for x in vector) ** 0.5
+    return [float(x) / norm for x in vector] if norm else [float(x) for x in vector]
+
+
+def vectors_match(a: Embedder, b: Embedder, texts: Sequence[str], min_cosine: float = 0.99) -> list[str]:
+    """The texts whose two embeddings (both L2-normalised) have a cosine below ``min_cosine``: empty when ``b``
+    can stand in for ``a`` on an index built by ``a``."""
+    left, right = a.embed_documents(list(texts)), b.embed_documents(list(texts))
+    return [t for t, u, v in zip(texts, left, right) if sum(x * y for x, y in zip(u, v)) < min_cosine]
 
 
 class LazyEmbedder:

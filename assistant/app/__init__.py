@@ -1,1 +1,1 @@
-"""app"""
+"""The Gradio web app: one page per interface language, tabs as functions of an AppContext, the /ask API."""

@@ -15,10 +15,10 @@ import gradio as gr
 
 from assistant.app import render
 from assistant.app.context import PIPELINE_CONCURRENCY_ID, PIPELINE_CONCURRENCY_LIMIT, AppContext
-from assistant.app.text import EXAMPLES
-from ingest.errors import AssistantError
 from assistant.app.feedback import Feedback
+from assistant.app.text import EXAMPLES
 from assistant.types import Answer, Query
+from ingest.errors import AssistantError
 
 log = logging.getLogger(__name__)
 
@@ -190,12 +190,13 @@ def build_chat_tab(ctx: AppContext) -> None:
         chatbot.clear(Conversation, None, conversation, api_visibility="private", queue=False)
 
         def _refresh_filters(prov):
+            ctx.service.sync_with_index(wait=True)  # documents another process ingested show up here too
             prov = prov if prov in ctx.service.provinces() else ""
             return (gr.Dropdown(choices=province_choices(ctx), value=prov),
                     gr.Dropdown(choices=document_choices(ctx, prov or None)))
 
         province.change(lambda p: gr.Dropdown(choices=document_choices(ctx, p or None), value=[]), province,
                         documents, api_visibility="private", queue=False)
-        # documents added on the Documents tab show up in the filters when the user comes back here
+        # documents added meanwhile (admin page, `assistant ingest`) show up when the user comes back here
         for trigger in (tab.select, ctx.demo.load):
             trigger(_refresh_filters, province, [province, documents], api_visibility="private", queue=False)

@@ -2,9 +2,9 @@
 provinces side by side for one topic, a chart, a CSV download, and each row's source passage with the
 quoted span marked.
 
-A tab function like the others (``(AppContext) -> None``, see ``app_context.py``). The ledger is rebuilt
+A tab function like the others (``(AppContext) -> None``, see ``context.py``). The ledger is rebuilt
 from the service's document snapshot on every event (a few hundred rows at most), so documents added on
-the Documents tab show up here without a restart. Every piece of document text goes through
+the admin page or by `assistant ingest` show up here without a restart. Every piece of document text goes through
 ``app_render`` (escaped, then marked), never into HTML as is.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from assistant.answer.ledger import UNITS_EN, UNKNOWN_PROVINCE, Ledger, format_target, topic_label
 from assistant.app.context import AppContext
 from assistant.app.render import format_date, passage_html, text_html
-from assistant.answer.ledger import UNKNOWN_PROVINCE, UNITS_EN, Ledger, format_target, topic_label
 from ingest.commitments import Commitment
 
 TEXT: dict[str, dict[str, str]] = {
@@ -269,6 +269,7 @@ def build_commitments_tab(ctx: AppContext) -> None:
 
         def _reload(prov: str | None, yr: str | None, top: str | None) -> tuple:
             """Fresh choices (documents may have been added); filters that no longer apply are cleared."""
+            ctx.service.sync_with_index(wait=True)
             p_choices, y_choices, t_choices = filter_choices(ledger_of(ctx), language)
             prov = prov if prov in [v for _, v in p_choices] else ""
             yr = yr if yr in [v for _, v in y_choices] else ""

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from assistant.app.service import AssistantService
-from assistant.app.text import texts
 from assistant.app.feedback import FeedbackLog
+from assistant.app.service import MAX_CONCURRENT_ANSWERS, AssistantService
+from assistant.app.text import texts
 from assistant.settings import Settings
 
-# Every event that runs the pipeline shares this Gradio concurrency group: waiting users are queued.
+# Every event that runs the pipeline shares this Gradio concurrency group: up to this many answers of a page run
+# at once (in worker threads), the next users wait in the page's queue. The service bounds both pages together.
 PIPELINE_CONCURRENCY_ID = "pipeline"
-PIPELINE_CONCURRENCY_LIMIT = 1
+PIPELINE_CONCURRENCY_LIMIT = MAX_CONCURRENT_ANSWERS
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.types import Answer
@@ -38,7 +38,7 @@ class Feedback:
     def to_record(self) -> dict:
         answer = self.answer
         return {
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "answer_id": self.answer_id,
             "rating": self.rating,
             "comment": self.comment,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import random
 import unicodedata
 import zipfile
@@ -10,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import IngestError
 from assistant.settings import Settings
+from ingest.errors import IngestError
 from ingest.load import SUPPORTED_SUFFIXES, Skipped, discover, load_file, looks_vietnamese
 
 MB = 1024 * 1024
@@ -220,6 +222,29 @@ def test_control_characters_in_valid_utf8_are_binary(tmp_path: Path) -> None:
         load_file(write(tmp_path, "ctl.txt", data), LIMIT)
 
 
+def test_mostly_valid_utf8_is_decoded_with_the_bad_bytes_replaced_and_counted(tmp_path: Path) -> None:
+    line = (VIETNAMESE + "\n").encode("utf-8")
+    damaged = line + b"\xff" + line + b"\xc3(" + line * 10  # a stray byte, a broken two-byte sequence
+    notes: list[str] = []
+    doc = load_file(write(tmp_path, "damaged.txt", damaged), LIMIT, notes)
+    assert doc.encoding == "utf-8"
+    assert doc.text == unicodedata.normalize("NFC", damaged.decode("utf-8", errors="replace"))
+    assert doc.text.count("\ufffd") == 2
+    assert notes == [f"2 invalid UTF-8 bytes replaced by U+FFFD (at byte offsets {len(line)}, {2 * len(line) + 1}); "
+                     "the rest is valid UTF-8. Fix the file and ingest it again to index those characters"]
+    assert load_file(tmp_path / "damaged.txt", LIMIT).text == doc.text  # the notes are optional
+
+
+def test_many_invalid_utf8_bytes_are_not_damaged_utf8(tmp_path: Path) -> None:
+    # every third letter broken: not a damaged UTF-8 file but something else, refused as before
+    data = bytearray(VIETNAMESE.encode("utf-8") * 4)
+    for i in range(0, len(data), 3):
+        if data[i] > 127:
+            data[i] = 0xFF
+    with pytest.raises(IngestError, match=r"many\.txt (looks like a binary file|cannot be decoded)"):
+        load_file(write(tmp_path, "many.txt", bytes(data)), LIMIT)
+
+
 def test_invalid_utf16_after_bom(tmp_path: Path) -> None:
     data = b"\xff\xfe" + "Việt".encode("utf-16-le") + b"\x00\xd8"  # a lone high surrogate at the end
     with pytest.raises(IngestError, match=r"bad16\.txt cannot be decoded.*UTF-16 byte order mark"):
@@ -414,6 +439,86 @@ def test_discover_expands_folders_sorted_and_reports_skips(tmp_path: Path) -> No
     assert "no supported files" in reasons["empty_dir"]
     assert "same name" in reasons["other/b.txt"] and str(root / "b.txt") in reasons["other/b.txt"]
     assert all(isinstance(s, Skipped) for s in skipped)
+
+
+@pytest.fixture
+def lock(monkeypatch):
+    """``lock(folder)`` makes a folder unreadable: chmod 000, or, for root (whom permissions do not stop), the
+    operating system's refusals simulated for that folder and what is inside it."""
+    locked: list[Path] = []
+    root = os.geteuid() == 0
+    if root:
+        real_stat, real_scandir, real_access = os.stat, os.scandir, os.access
+
+        def named(path) -> Path | None:
+            return None if isinstance(path, int) else Path(os.fsdecode(path)).absolute()
+
+        def denied(path) -> PermissionError:
+            return PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+
+        def stat(path, *args, **kwargs):
+            p = named(path)
+            if p is not None and any(folder in p.parents for folder in locked):
+                raise denied(path)
+            return real_stat(path, *args, **kwargs)
+
+        def scandir(path="."):
+            if named(path) in locked:
+                raise denied(path)
+            return real_scandir(path)
+
+        def access(path, mode, *args, **kwargs):
+            return named(path) not in locked and real_access(path, mode, *args, **kwargs)
+
+        monkeypatch.setattr(os, "stat", stat)
+        monkeypatch.setattr(os, "scandir", scandir)
+        monkeypatch.setattr(os, "access", access)
+
+    def lock_folder(folder: Path) -> Path:
+        locked.append(folder.absolute())
+        if not root:
+            folder.chmod(0)
+        return folder
+
+    yield lock_folder
+    for folder in locked:
+        if not root:
+            folder.chmod(0o755)
+
+
+def test_an_unreadable_folder_is_skipped_with_its_reason_never_a_traceback(tmp_path: Path, lock) -> None:
+    root = tmp_path / "docs"
+    write(root, "a.txt", b"x")
+    inner = write(root, "locked/b.txt", b"y")
+    lock(root / "locked")
+    files, skipped = discover([root, inner])
+    assert files == [root / "a.txt"]
+    by_path = {s.path: s for s in skipped}
+    assert by_path[str(root / "locked")].reason.startswith("folder cannot be read (Permission denied)")
+    assert by_path[str(inner)].reason == (f"cannot be read: permission denied (the folder {root / 'locked'} "
+                                          "cannot be entered)")
+    assert all(s.unreadable for s in skipped)
+    with pytest.raises(IngestError, match=rf"^{inner}: cannot be read: permission denied"):
+        load_file(inner, LIMIT)
+    files, skipped = discover([root / "locked"])
+    assert files == [] and skipped[0].unreadable and "cannot be read: permission denied" in skipped[0].reason
+
+
+def test_symlink_loops_and_broken_links_say_so(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    write(folder, "ok.txt", b"x")
+    (folder / "loop.txt").symlink_to("loop.txt")
+    (folder / "broken.md").symlink_to("gone.md")
+    files, skipped = discover([folder, folder / "loop.txt"])
+    assert files == [folder / "ok.txt"]
+    reasons = [(Path(s.path).name, s.reason) for s in skipped]
+    assert reasons == [
+        ("broken.md", "broken symlink (it points to 'gone.md', which does not exist)"),
+        ("loop.txt", "symlink loop (the link leads back to itself); point it at a real file or remove it"),
+        ("loop.txt", "symlink loop (the link leads back to itself); point it at a real file or remove it"),
+    ]
+    with pytest.raises(IngestError, match=r"loop\.txt: symlink loop"):
+        load_file(folder / "loop.txt", LIMIT)
 
 
 def test_discover_never_raises_for_missing_paths(tmp_path: Path) -> None:

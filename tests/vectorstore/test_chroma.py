@@ -8,11 +8,11 @@ from pathlib import Path
 import chromadb
 import pytest
 
-from ingest.errors import ConfigError, IndexUnavailable
+from assistant.pipeline import build_index
 from assistant.settings import Settings
 from ingest.document import Chunk, DocumentMetadata
+from ingest.errors import ConfigError, IndexUnavailable
 from tests.fakes import HashingEmbedder
-from assistant.pipeline import build_index
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk, open_client
 from vectorstore.keyword import analyse
 
@@ -36,7 +36,10 @@ def make_doc(source: str, version: str, passages: list[str], meta: DocumentMetad
     return chunks, record
 
 
-def ingest(index: ChromaIndex, chunks, record, embedder=HashingEmbedder()) -> None:
+EMBEDDER = HashingEmbedder()  # one shared instance, as the former call in the default argument was
+
+
+def ingest(index: ChromaIndex, chunks, record, embedder=EMBEDDER) -> None:
     index.put_chunks(chunks, embedder.embed_documents([c.chunk.text for c in chunks]))
     index.commit_document(record)
     index.delete_stale_chunks(record.source, keep_version=record.version)
@@ -148,6 +151,23 @@ def test_collections_keep_their_embedding_model(chroma_dir: Path) -> None:
     assert ChromaIndex(client, "models_other", "other").count_chunks() == 0  # another collection is fine
 
 
+def test_one_model_named_by_its_setting_or_by_its_folder_is_the_same_model(tmp_path: Path, monkeypatch) -> None:
+    models = tmp_path / "models"
+    (models / "multilingual-e5-small").mkdir(parents=True)
+    by_name = Settings(chroma_path=tmp_path / "chroma", collection="identity", models_dir=models,
+                       embedding_model="e5-small-local")
+    ingest(build_index(by_name), *A1)
+    monkeypatch.chdir(tmp_path)
+    for folder in (str(models / "multilingual-e5-small"), "models/multilingual-e5-small", "models/../models/multilingual-e5-small/"):
+        assert set(build_index(by_name.replace(embedding_model=folder)).documents()) == {"a.txt"}, folder
+    with pytest.raises(ConfigError, match="built with embedding model 'e5-small-local', but the setting is 'other'"):
+        build_index(by_name.replace(embedding_model="other"))
+    # and the other way round: built with the folder's path, opened with the name
+    by_path = by_name.replace(collection="identity2", embedding_model="models/multilingual-e5-small")
+    ingest(build_index(by_path), *A1)
+    assert set(build_index(by_path.replace(embedding_model="e5-small-local")).documents()) == {"a.txt"}
+
+
 def test_an_unusable_store_path_is_index_unavailable(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
@@ -161,3 +181,14 @@ def test_an_unreachable_server_is_index_unavailable() -> None:
         port = s.getsockname()[1]
     with pytest.raises(IndexUnavailable, match=f"127.0.0.1:{port}"):
         ChromaIndex(open_client(Path("unused"), "127.0.0.1", port), "test", "fake")
+
+
+def test_generation_changes_with_every_registry_change_seen_from_another_client(tmp_path: Path) -> None:
+    writer = ChromaIndex(chromadb.PersistentClient(path=str(tmp_path / "g")), "gen", "fake")
+    assert writer.generation() == ""
+    ingest(writer, *A1)
+    first = writer.generation()
+    reader = ChromaIndex(chromadb.PersistentClient(path=str(tmp_path / "g")), "gen", "fake")
+    assert first and reader.generation() == first
+    writer.delete_document(A1[1].source)
+    assert reader.generation() not in ("", first)

@@ -15,7 +15,6 @@ from assistant.pipeline import build_index, build_ingestor, build_pipeline
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import SAMPLE_FILES
 from tests.ingest.test_metadata import SAMPLE_METADATA
-from vectorstore.chroma import ChromaIndex
 
 pytestmark = [pytest.mark.server, pytest.mark.model, pytest.mark.slow]
 

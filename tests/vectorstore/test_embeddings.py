@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from ingest.errors import ModelUnavailable
 from assistant.settings import Settings
+from ingest.errors import ModelUnavailable
 from tests.fakes import HashingEmbedder
 from vectorstore import embeddings
 from vectorstore.embeddings import Embedder, SentenceTransformerEmbedder

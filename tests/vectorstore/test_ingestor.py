@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import IngestError
 from assistant.pipeline import build_ingestor
 from assistant.settings import PROJECT_ROOT, Settings
-from vectorstore.ingestor import Ingestor
+from ingest.errors import IngestError
 from tests.conftest import CORPUS_DIR, SAMPLE_FILES
 from tests.fakes import HashingEmbedder
+from tests.ingest.test_load import lock  # noqa: F401  (a fixture)
 from tests.ingest.test_metadata import SAMPLE_METADATA
 from vectorstore.chroma import ChromaIndex
+from vectorstore.ingestor import Ingestor
 
 
 def snapshot(index: ChromaIndex) -> dict[str, tuple]:
@@ -136,6 +137,97 @@ def test_sync_with_a_missing_path_refuses_and_removes_nothing(ingestor: Ingestor
     with pytest.raises(IngestError, match=f"--sync needs every given path to exist; not found: {typo}"):
         ingestor.run([typo], sync=True)
     assert snapshot(chroma_index) == before
+
+
+def test_sync_refuses_folders_without_a_readable_supported_file(ingestor: Ingestor, sample_corpus: Path,
+                                                                 chroma_index: ChromaIndex, tmp_path: Path) -> None:
+    ingestor.run([sample_corpus])
+    before = snapshot(chroma_index)
+    empty, other = tmp_path / "empty", tmp_path / "other"
+    empty.mkdir()
+    other.mkdir()
+    (other / "notes.odt").write_bytes(b"x")  # files, but none of a supported type
+    for folders in ([empty], [empty, other]):
+        given = ", ".join(map(str, folders))
+        with pytest.raises(IngestError, match=re.escape(f"--sync found no readable supported file in {given}; "
+                                                        "refusing to remove the 5 indexed documents. Nothing was "
+                                                        "ingested or removed.")):
+            ingestor.run(folders, sync=True)
+    assert snapshot(chroma_index) == before
+
+
+def test_sync_refuses_when_a_folder_cannot_be_read(ingestor: Ingestor, sample_corpus: Path,
+                                                   chroma_index: ChromaIndex, lock) -> None:  # noqa: F811
+    ingestor.run([sample_corpus])
+    before = snapshot(chroma_index)
+    sub = sample_corpus / "older"
+    sub.mkdir()
+    (sample_corpus / SAMPLE_FILES[0]).rename(sub / SAMPLE_FILES[0])  # its document's file is in there
+    lock(sub)
+    with pytest.raises(IngestError, match=rf"--sync needs every folder to be readable, or documents whose files "
+                                          rf"are in there would be removed; 1 could not be read \({sub}: folder cannot "
+                                          r"be read \(Permission denied\).*Nothing was ingested or removed\."):
+        ingestor.run([sample_corpus], sync=True)
+    with pytest.raises(IngestError, match=rf"--sync needs every folder to be readable.*\({sub}: cannot be read: "
+                                          r"permission denied"):
+        ingestor.run([sub], sync=True)
+    assert snapshot(chroma_index) == before
+    report = ingestor.run([sample_corpus])  # without --sync: the rest is ingested, the folder reported
+    assert len(report.unchanged) == 4 and [s.path for s in report.skipped] == [str(sub)]
+
+
+def test_sync_says_what_it_removes_before_removing(ingestor: Ingestor, sample_corpus: Path,
+                                                   chroma_index: ChromaIndex) -> None:
+    ingestor.run([sample_corpus])
+    (sample_corpus / SAMPLE_FILES[1]).unlink()
+    said: list[tuple[str, bool]] = []
+    report = ingestor.run([sample_corpus], sync=True,
+                          on_notice=lambda text: said.append((text, SAMPLE_FILES[1] in chroma_index.documents())))
+    assert said == [(f"--sync: removing 1 document whose files are not among the given paths: {SAMPLE_FILES[1]}",
+                     True)]  # said while the document was still there
+    assert report.removed == [SAMPLE_FILES[1]]
+
+
+def test_a_dry_run_prints_the_plan_and_changes_nothing(ingestor: Ingestor, sample_corpus: Path,
+                                                       chroma_index: ChromaIndex, fake_embedder: HashingEmbedder) -> None:
+    first = ingestor.run([sample_corpus], dry_run=True)
+    assert first.added == list(SAMPLE_FILES) and chroma_index.documents() == {} and chroma_index.count_chunks() == 0
+    ingestor.run([sample_corpus])
+    before, registry = snapshot(chroma_index), chroma_index.documents()
+    changed = sample_corpus / SAMPLE_FILES[2]
+    changed.write_text(changed.read_text("utf-8") + "\nCâu mới.\n", "utf-8")
+    (sample_corpus / SAMPLE_FILES[0]).rename(sample_corpus / "000_renamed.txt")
+    (sample_corpus / "new.txt").write_text("Kế hoạch cải cách hành chính tỉnh Sơn La năm 2024.\nCắt giảm 10% chi phí.\n",
+                                           "utf-8")
+    fake_embedder.calls.clear()
+    plan = ingestor.run([sample_corpus], sync=True, dry_run=True)
+    assert (plan.added, plan.updated, plan.removed) == (["000_renamed.txt", "new.txt"], [SAMPLE_FILES[2]],
+                                                        [SAMPLE_FILES[0]])
+    assert plan.unchanged == list(SAMPLE_FILES[1:2] + SAMPLE_FILES[3:]) and plan.chunks_written == 0
+    assert fake_embedder.calls == []  # nothing was embedded
+    assert snapshot(chroma_index) == before and chroma_index.documents() == registry
+    lines = plan.summary().splitlines()
+    assert lines[0] == "Dry run, nothing was changed. Would add: 2, update: 1, remove: 1; unchanged: 3, skipped: 0"
+    assert lines[1:] == ["  would add 000_renamed.txt", "  would add new.txt", f"  would update {SAMPLE_FILES[2]}",
+                         f"  would remove {SAMPLE_FILES[0]}"]
+    assert plan.to_dict()["dry_run"] is True
+    done = ingestor.run([sample_corpus], sync=True)  # the plan is what a real run does
+    assert (done.added, done.updated, done.removed) == (plan.added, plan.updated, plan.removed)
+
+
+def test_a_file_with_a_few_invalid_bytes_is_ingested_with_a_note(ingestor: Ingestor, sample_corpus: Path,
+                                                                 chroma_index: ChromaIndex, tmp_path: Path) -> None:
+    data = (sample_corpus / SAMPLE_FILES[3]).read_bytes()
+    cut = data.index(b"\n", 500)
+    damaged = tmp_path / "damaged.txt"
+    damaged.write_bytes(data[:cut] + b"\x96\x97" + data[cut:])  # two Windows dashes in a UTF-8 file
+    report = ingestor.run([damaged])
+    assert report.added == ["damaged.txt"] and report.skipped == []
+    assert [(n.path, n.reason) for n in report.notes] == [(str(damaged), (
+        f"2 invalid UTF-8 bytes replaced by U+FFFD (at byte offsets {cut}, {cut + 1}); the rest is valid UTF-8. "
+        "Fix the file and ingest it again to index those characters"))]
+    assert f"  note {damaged}: 2 invalid UTF-8 bytes replaced" in report.summary()
+    assert chroma_index.document("damaged.txt").text.count("\ufffd") == 2
 
 
 # --- bad input -------------------------------------------------------------------------------------

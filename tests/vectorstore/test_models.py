@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import ModelUnavailable
-from assistant.settings import Settings
 from vectorstore import models
 from vectorstore.e5_tokenizer import compile_charsmap
 

@@ -1,5 +1,6 @@
-"""The running app through its programmatic API (gradio_client): answers, follow-ups, errors, uploads,
-the README example, and ≥ 10 simultaneous questions queued rather than crashed.
+"""The running app through its programmatic API (gradio_client): answers, follow-ups, errors, uploads on the
+admin page, a document ingested by `assistant ingest` meanwhile, the README example, and ≥ 10 simultaneous
+questions answered rather than crashed.
 
 The app runs as `python -m assistant serve` in a subprocess on a free loopback port with the real
 embedding model, over a temporary index that the app itself fills with data/corpus (admin upload).
@@ -64,12 +65,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ingest_sample_corpus(server: "AppServer") -> None:
+def admin_client(server: AppServer) -> Client:
+    """A client of the admin page, logged in."""
+    return Client(f"{server.url}admin/", auth=("admin", ADMIN_PASSWORD), verbose=False)
+
+
+def ingest_sample_corpus(server: AppServer) -> None:
     """Fill the server's empty index with data/corpus through its own admin upload: the real model, and no
     copy of build/chroma (which another process may be rewriting)."""
     files = sorted((PROJECT_ROOT / "data" / "corpus").glob("*.txt"))
-    report = Client(server.url, verbose=False).predict(ADMIN_PASSWORD, [handle_file(str(p)) for p in files],
-                                                       api_name="/add_documents")
+    report = admin_client(server).predict([handle_file(str(p)) for p in files], api_name="/add_documents")
     if f"thêm {len(files)}," not in report:
         raise RuntimeError(f"ingesting the sample corpus through the app failed: {report}\n{server.log_tail()}")
 
@@ -214,11 +219,44 @@ def test_admin_upload_is_checked_then_immediately_searchable(client: Client, app
                    "hài lòng với dịch vụ hành chính công của tỉnh Hà Giang đạt trên 93%.\n", encoding="utf-8")
     script = tmp_path / "run.sh"
     script.write_text("echo hi\n")
-    assert client.predict("wrong", [handle_file(str(doc))], api_name="/add_documents") == "Sai mật khẩu quản trị."
-    with pytest.raises(AppError, match="Invalid file type"):  # Gradio's own check, before ours (app_upload)
-        client.predict(ADMIN_PASSWORD, [handle_file(str(script))], api_name="/add_documents")
-    report = client.predict(ADMIN_PASSWORD, [handle_file(str(doc))], api_name="/add_documents")
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(f"{app_server.url}admin/", auth=("admin", "wrong"), verbose=False)
+    with pytest.raises(ValueError):  # the public page has no upload endpoint
+        client.predict([handle_file(str(doc))], api_name="/add_documents")
+    admin = admin_client(app_server)
+    with pytest.raises(AppError, match="Invalid file type"):  # Gradio's own check, before ours (app/upload.py)
+        admin.predict([handle_file(str(script))], api_name="/add_documents")
+    report = admin.predict([handle_file(str(doc))], api_name="/add_documents")
     assert re.search(r"thêm 1\b", report), report
     assert (app_server.root / "data" / "uploads" / doc.name).is_file()
     result = client.predict("Tỷ lệ người dân hài lòng ở Hà Giang năm 2025 là bao nhiêu?", api_name="/ask")
     assert "93%" in result["answer"] and result["citations"][0]["source"] == doc.name
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"mode": 5}, "Argument 'mode' must be one of"), ({"documents": "x"}, "Argument 'documents' must be a list"),
+    ({"context": []}, "Argument 'context' must be the 'context' object"),
+])
+def test_arguments_of_the_wrong_type_get_one_clear_line(client: Client, arguments: dict, message: str) -> None:
+    with pytest.raises(AppError, match=message) as error:
+        client.predict(LAI_CHAU_Q, api_name="/ask", **arguments)
+    assert "\n" not in str(error.value) and "Traceback" not in str(error.value)
+
+
+def test_a_document_ingested_from_the_command_line_is_answered_without_a_restart(
+        client: Client, app_server: AppServer, tmp_path: Path) -> None:
+    """`assistant ingest` in another process, into the index the app serves: answered within seconds."""
+    doc = tmp_path / "ke_hoach_bac_kan.txt"
+    doc.write_text("KẾ HOẠCH cải cách hành chính tỉnh Bắc Kạn\n\n1. Chỉ tiêu\n- Đến năm 2025, tỷ lệ hồ sơ giải "
+                   "quyết đúng hạn của tỉnh Bắc Kạn đạt trên 98%.\n", encoding="utf-8")
+    env = server_env(app_server.root, 7860)  # the port is not used by an ingest
+    done = subprocess.run([sys.executable, "-m", "assistant", "ingest", "--quiet", str(doc)], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    question = "Tỷ lệ hồ sơ giải quyết đúng hạn của Bắc Kạn năm 2025 là bao nhiêu?"
+    started = time.monotonic()
+    while "98%" not in (answer := client.predict(question, api_name="/ask"))["answer"]:
+        assert time.monotonic() - started < 15, answer["answer"]
+        time.sleep(0.5)
+    assert answer["citations"][0]["source"] == doc.name
+    print(f"answered {time.monotonic() - started:.1f} s after the ingest finished")

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
 from assistant.app.text import EXAMPLES
 from assistant.settings import PROJECT_ROOT
+from tests.assistant.app.test_api import (
+    ADMIN_PASSWORD,
+    LAI_CHAU_PLAN,
+    LAI_CHAU_Q,
+    AppServer,
+    admin_client,
+    start_app_server,
+    stop_app_server,
+)
 from tests.assistant.app.test_server import HOSTILE_NAME, HOSTILE_Q, HOSTILE_TEXT
-from tests.assistant.app.test_api import (ADMIN_PASSWORD, LAI_CHAU_PLAN, LAI_CHAU_Q, AppServer, start_app_server,
-                                          stop_app_server)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
 
@@ -38,8 +46,7 @@ def app_server(tmp_path_factory) -> Iterator[AppServer]:
     hostile = root / HOSTILE_NAME
     hostile.write_text(HOSTILE_TEXT, encoding="utf-8")
     try:
-        report = Client(server.url, verbose=False).predict(ADMIN_PASSWORD, [handle_file(str(hostile))],
-                                                           api_name="/add_documents")
+        report = admin_client(server).predict([handle_file(str(hostile))], api_name="/add_documents")
         assert "thêm 1" in report, report
         yield server
     finally:
@@ -194,3 +201,38 @@ def test_a_comparison_shows_each_province_with_its_own_source(page) -> None:
     expect(titles.filter(has_text="Quảng Bình").first).to_be_visible()
     TEST_OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(TEST_OUTPUT / "app_comparison.png"), full_page=True)
+
+
+def test_admin_page_needs_the_login_then_ingests_an_uploaded_file(browser, app_server: AppServer,
+                                                                  tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(app_server.url)
+        page.get_by_role("tab", name="Tài liệu").click()
+        page.locator("#cchc-admin-link a").click()  # the public page links to the admin page, and uploads nothing
+        page.wait_for_url(app_server.url + "admin/")
+        page.locator("input[type=password]").wait_for()
+        assert page.locator("#cchc-upload").count() == 0  # nothing of the admin page before the login
+        page.locator("input[type=text]").first.fill("admin")
+        page.locator("input[type=password]").fill("wrong")
+        page.locator("button", has_text="Login").or_(page.locator("button[type=submit]")).first.click()
+        expect(page.get_by_text("Incorrect", exact=False)).to_be_visible(timeout=10_000)
+        page.locator("input[type=text]").first.fill("admin")  # the form was cleared
+        page.locator("input[type=password]").fill(ADMIN_PASSWORD)
+        page.locator("button", has_text="Login").or_(page.locator("button[type=submit]")).first.click()
+        doc = tmp_path / "ke_hoach_cao_bang.txt"
+        doc.write_text("KẾ HOẠCH cải cách hành chính tỉnh Cao Bằng\n\n1. Chỉ tiêu\n- Đến năm 2025, tỷ lệ thủ tục "
+                       "hành chính trực tuyến toàn trình của tỉnh Cao Bằng đạt 80%.\n", encoding="utf-8")
+        page.locator("#cchc-upload input[type=file]").set_input_files(str(doc))
+        expect(page.locator("#cchc-upload")).to_contain_text(doc.name, timeout=30_000)
+        page.locator("#cchc-ingest").click()
+        expect(page.locator("#cchc-ingest-status textarea")).to_have_value(re.compile(r"thêm 1\b"),
+                                                                           timeout=ANSWER_TIMEOUT_MS)
+        expect(page.locator("#cchc-documents")).to_contain_text(doc.name)
+        TEST_OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(TEST_OUTPUT / "app_admin_upload.png"))
+    finally:
+        context.close()

@@ -11,10 +11,10 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+from assistant.answer.ledger import Ledger
 from assistant.app import commitments as tab
 from assistant.app.context import AppContext
 from assistant.app.feedback import FeedbackLog
-from assistant.answer.ledger import Ledger
 from assistant.settings import Settings
 from ingest.document import DocumentMetadata
 from tests.assistant.answer.test_ledger import DOCS, make_records

@@ -10,27 +10,29 @@ import html
 import json
 import os
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
 import pytest
 
 from assistant.app import render
-from assistant.app.server import build_app, is_loopback, page_path
+from assistant.app.admin import add_documents, password_ok
 from assistant.app.api import ask, list_documents, query_from_context
 from assistant.app.chat import Conversation, new_conversation, rate, respond, send_comment
 from assistant.app.context import AppContext
-from assistant.app.documents import add_documents, document_rows, password_ok
+from assistant.app.documents import document_rows
+from assistant.app.feedback import Feedback, FeedbackLog
+from assistant.app.server import build_app, is_loopback, page_path
 from assistant.app.service import AssistantService, llm_available
 from assistant.app.text import texts
 from assistant.app.upload import MAX_NAME_CHARS, check_upload_name, stage_uploads
-from ingest.errors import ConfigError, IngestError
-from assistant.app.feedback import Feedback, FeedbackLog
 from assistant.pipeline import Pipeline, build_index, build_ingestor
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.types import Citation
+from ingest.errors import ConfigError, IngestError
 from tests.fakes import HashingEmbedder
-from vectorstore.chroma import ChromaIndex
 
 LAI_CHAU_Q = "Lai Châu cắt giảm chi phí tuân thủ bao nhiêu phần trăm vào năm 2025?"
 LAI_CHAU_PLAN = "004_b20915e92c1cf682.txt"
@@ -283,25 +285,24 @@ def test_staging_checks_size_emptiness_and_symlinks(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "up").iterdir()) == ["ok.txt"]
 
 
-def test_admin_upload_needs_the_password_and_makes_documents_searchable(world: dict, tmp_path: Path,
-                                                                        monkeypatch) -> None:
-    monkeypatch.setattr("assistant.app.documents.WRONG_PASSWORD_DELAY_S", 0)
+def test_admin_ingest_checks_files_and_makes_documents_searchable(world: dict, tmp_path: Path) -> None:
     ctx = make_ctx(world)
     upload = tmp_path / "Kế hoạch Hà Giang.txt"
     upload.write_text("KẾ HOẠCH cải cách hành chính tỉnh Hà Giang\n\n1. Chỉ tiêu\n- Đến năm 2025, tỷ lệ "
                       "người dân hài lòng với dịch vụ hành chính công của tỉnh Hà Giang đạt trên 93%.\n",
                       encoding="utf-8")
-    assert add_documents(ctx, "wrong", [str(upload)]) == ctx.t["bad_password"]
-    assert add_documents(ctx, "", [str(upload)]) == ctx.t["bad_password"]
     assert not password_ok(world["settings"].replace(admin_password=""), "")
-    assert add_documents(ctx, "s3cret", []) == ctx.t["no_files"]
+    assert password_ok(world["settings"], "s3cret") and not password_ok(world["settings"], "s3cret ")
+    assert add_documents(ctx, []) == ctx.t["no_files"]
     bad = tmp_path / "script.sh"
     bad.write_text("echo hi")
     seen = []
-    report = add_documents(ctx, "s3cret", [str(upload), str(bad)], lambda frac, desc, unit: seen.append(frac))
+    report = add_documents(ctx, [str(upload), str(bad)], lambda frac, desc, unit: seen.append(frac),
+                           temp_root=tmp_path)
     assert "thêm 1" in report and "script.sh" in report and "unsupported" in report
     assert seen[0] == (0, 1) and seen[-1] == (1, 1)
     assert (world["settings"].data_dir / "uploads" / upload.name).is_file()
+    assert not upload.exists() and not bad.exists()  # the temporary uploads are gone, accepted or not
     steps, _ = run_turn(ctx, "Tỷ lệ người dân hài lòng ở Hà Giang năm 2025 là bao nhiêu?")
     assert "93%" in contents(steps[-1]) and upload.name in html.unescape(contents(steps[-1]))
 
@@ -324,10 +325,9 @@ def test_pages_compose_tabs_and_expose_the_api(world: dict) -> None:
         labels = [c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"]
         assert labels[-1] == "Thêm" and len(labels) == len(TABS) + 1
         api_names = {d.get("api_name") for d in config["dependencies"] if d.get("api_visibility") == "public"}
-        assert {"ask", "documents", "add_documents"} <= api_names
+        assert {"ask", "documents"} <= api_names and "add_documents" not in api_names  # on /admin/ only
+        assert not [c for c in config["components"] if c["type"] == "file"]  # no upload on a public page
     assert extra_tab_built == ["vi", "en"]
-    no_admin = build_app(service, settings.replace(admin_password=""), "vi")
-    assert not [c for c in no_admin.get_config_file()["components"] if c["type"] == "file"]
 
 
 def test_api_ask_returns_the_record_and_a_context_for_follow_ups(world: dict) -> None:
@@ -350,3 +350,68 @@ def test_pages_and_binding_addresses() -> None:
     assert page_path("vi", settings.replace(ui_language="en")) == "/vi/"
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"question": 5}, "Argument 'question' must be a string"),
+    ({"mode": 5}, "Argument 'mode' must be one of 'extractive', 'llm'"),
+    ({"mode": ["llm"]}, "Argument 'mode' must be one of"),
+    ({"province": 3}, "Argument 'province' must be a province name"),
+    ({"documents": "x"}, "Argument 'documents' must be a list of document file names"),
+    ({"documents": [1, 2]}, "Argument 'documents' must be a list of document file names"),
+    ({"context": []}, "Argument 'context' must be the 'context' object of an earlier answer"),
+    ({"context": "Lai Châu"}, "Argument 'context' must be the 'context' object"),
+    ({"context": {"text": "x", "language": "vi", "years": ["2025"]}}, "context field 'years' must be a list of whole"),
+    ({"context": {"text": "x", "language": "vi", "provinces": "Lai Châu"}}, "context field 'provinces' must be a list"),
+    ({"context": {"text": 1, "language": "vi"}}, "context field 'text' must be a string"),
+    ({"context": {"text": "x", "language": "fr"}}, "Query.language must be 'vi' or 'en'"),
+])
+def test_api_arguments_of_the_wrong_type_get_one_clear_line(world: dict, arguments: dict, message: str) -> None:
+    arguments = {"question": LAI_CHAU_Q} | arguments
+    with pytest.raises(gr.Error) as error:
+        ask(make_ctx(world, "en"), **arguments)
+    text = str(error.value.message)
+    assert message in text and "\n" not in text and "Traceback" not in text and len(text) < 300, text
+
+
+# --- answering in parallel -------------------------------------------------------------------------------
+def test_answers_run_in_parallel_up_to_the_bound(world: dict, monkeypatch) -> None:
+    """Four answers are inside the pipeline at the same moment (with one lock they never would be); a fifth
+    waits for a slot when the bound is four."""
+    service = AssistantService(world["service"].pipeline, max_concurrent=4)
+    inside, release, lock = [], threading.Event(), threading.Lock()
+    real_stream = service.pipeline.stream
+
+    def counting_stream(*args, **kwargs):
+        with lock:
+            inside.append(1)
+        release.wait(30)
+        yield from real_stream(*args, **kwargs)
+
+    monkeypatch.setattr(service.pipeline, "stream", counting_stream)
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(service.answer(LAI_CHAU_Q, None, None, None)))
+               for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(inside) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert len(inside) == 4  # four at once, the fifth waits for a slot
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert len(results) == 5 and all("20%" in r.text for r in results)
+
+
+def test_many_simultaneous_answers_are_the_same_as_one_at_a_time(world: dict) -> None:
+    service = world["service"]
+    questions = [LAI_CHAU_Q, "What is Lai Chau's target for cutting compliance costs by 2025?", HOSTILE_Q,
+                 "Lai Châu và Quảng Bình cắt giảm chi phí tuân thủ bao nhiêu phần trăm vào năm 2025?"]
+    alone = {q: service.answer(q, None, "extractive", None).text for q in questions}
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        together = list(pool.map(lambda q: (q, service.answer(q, None, "extractive", None).text), questions * 6))
+    assert all(text == alone[q] for q, text in together)
+    with pytest.raises(ValueError, match="at least 1"):
+        AssistantService(service.pipeline, max_concurrent=0)
