@@ -29,6 +29,7 @@ from assistant.types import Answer, Query, ScoredChunk
 from ingest.chunk import Chunker, ChunkerSettings
 from ingest.errors import EmptyIndex
 from ingest.prepare import Preparer
+from ingest.textnorm import has_diacritics
 from vectorstore.check import IndexCheck
 from vectorstore.chroma import ChromaIndex, open_client
 from vectorstore.embeddings import Embedder, EndpointEmbedder, LazyEmbedder, SentenceTransformerEmbedder
@@ -181,7 +182,7 @@ class Pipeline:
         generation = index.generation()  # first: a change made while reading shows as a newer token later
         view = CorpusView.load(index)
         return Snapshot(index, view, HybridSearch(retrieval_settings(self.settings), index, self.embedder, view),
-                        ExtractiveAnswerer(view), Ledger(view.documents.values()), generation)
+                        ExtractiveAnswerer(view, embedder=self.embedder), Ledger(view.documents.values()), generation)
 
     def refresh(self) -> None:
         """Re-read the index (after an ingest, here or in another process): documents, served chunks, keyword
@@ -239,7 +240,16 @@ class Pipeline:
                  time.perf_counter() - started)
 
     def understand(self, question: str, previous: Query | None = None) -> Query:
-        return understand(question, self.view.provinces, previous, self.settings.max_question_chars)
+        return self._understand(self._snapshot, question, previous)
+
+    def _understand(self, snap: Snapshot, question: str, previous: Query | None) -> Query:
+        """The question understood against the snapshot's provinces; one typed without diacritics is read as
+        the collection writes its words (its keywords; the text stays as typed)."""
+        query = understand(question, snap.view.known_provinces, previous, self.settings.max_question_chars)
+        if query.language == "vi" and not has_diacritics(query.text) and not snap.view.is_empty():
+            # provinces, years and numbers are read from the question as typed; only the words are restored
+            query = replace(query, keywords_vi=snap.view.restore_diacritics(query.keywords_vi))
+        return query
 
     def answer(self, question: str, previous: Query | None = None, mode: str | None = None,
                sources: set[str] | None = None) -> Answer:
@@ -258,17 +268,19 @@ class Pipeline:
         started = time.perf_counter()
         mode = mode or self.settings.mode
         snap = self._snapshot  # this answer reads one snapshot, even if a newer one is swapped in meanwhile
-        query = understand(question, snap.view.provinces, previous, self.settings.max_question_chars)
+        query = self._understand(snap, question, previous)
         if snap.view.is_empty():
             raise EmptyIndex("No documents have been ingested yet. Run: assistant ingest data/corpus")
-        passages = snap.search.search(query, restrict=sources)
+        # The answerer reads deeper than the passages shown as retrieved (and given to the LLM).
+        evidence = snap.search.search(query, k=self._depth(snap), restrict=sources)
+        passages = evidence[: self.settings.top_k]
         # A question about the collection itself is answered from the documents' metadata; one that names
         # several provinces, province by province; the rest as one question (see _answer_one).
         answer = documents_answer(query, snap.view, sources)
         if answer is None and len(query.provinces) > 1:
-            answer = compare(query, snap.view.provinces, lambda sub: self._answer_one(snap, sub, sources))
+            answer = compare(query, snap.view.known_provinces, lambda sub: self._answer_one(snap, sub, sources))
         if answer is None:
-            answer = self._answer_one(snap, query, sources, passages)
+            answer = self._answer_one(snap, query, sources, evidence)
         if mode == "llm" and not answer.abstained:
             generated = self.llm().stream(query, passages, answer)
             yield from generated
@@ -285,8 +297,11 @@ class Pipeline:
         """A target question that the commitments ledger resolves to one value is answered from it; the
         extractive answerer takes everything else, and decides abstention."""
         if passages is None:
-            passages = snap.search.search(query, restrict=sources)
+            passages = snap.search.search(query, k=self._depth(snap), restrict=sources)
         return ledger_answer(query, snap.ledger, snap.view, sources) or snap.extractive.answer(query, passages)
+
+    def _depth(self, snap: Snapshot) -> int:
+        return max(self.settings.top_k, snap.extractive.settings.evidence_passages)
 
     def llm(self):
         with self._llm_lock:  # answers run in parallel: the model is loaded once

@@ -4,20 +4,27 @@ BM25 over accent-less text, fused by weighted reciprocal rank, filtered and boos
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.question.understand import paraphrase_terms
+from assistant.question.understand import blank_doc_numbers, doc_numbers_in, paraphrase_terms
 from assistant.types import Query, ScoredChunk
-from ingest.textnorm import norm_number
+from ingest.provinces import merged_into
+from ingest.textnorm import fold, has_diacritics, norm_number, plain
+from ingest.vocab import read_lines, read_table
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk
 from vectorstore.embeddings import Embedder
 from vectorstore.keyword import KeywordIndex, plain_tokens, segment_words
+
+_QUESTION_DATA = Path(__file__).parent / "question" / "data"
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,9 @@ class RetrievalSettings:
     # A chunk that names an asked year (in its text or headings) scores 1 + year_boost times as much: with
     # rrf_k = 20 that lifts it up to six ranks in one retriever (1.3/27 > 1/21), not over the retrievers' agreement.
     year_boost: float = 0.3
+    # A chunk of a document of the type the question names scores 1 + type_boost times as much: as much as a
+    # year, a lift within a retriever's first ranks.
+    type_boost: float = 0.3
 
     def __post_init__(self) -> None:
         if self.top_k <= 0:
@@ -58,6 +68,8 @@ class CorpusView:
         self.chunks = {s.chunk.chunk_id: s for s in chunks}
         self.keyword = KeywordIndex(list(self.chunks), [s.keyword_fields for s in chunks])
         self.versions = {s: r.version for s, r in documents.items()}
+        self._province_sources: dict[str, set[str]] = {}
+        self._spelled: dict[tuple[str, ...], tuple[str, ...]] | None = None  # restore_diacritics, built once
 
     @classmethod
     def load(cls, index: ChromaIndex) -> CorpusView:
@@ -67,8 +79,140 @@ class CorpusView:
     def provinces(self) -> set[str]:
         return {r.metadata.province for r in self.documents.values() if r.metadata.province}
 
+    @property
+    def known_provinces(self) -> KnownProvinces:
+        """The provinces a question may name and get answers for (``province_sources`` is not empty)."""
+        return KnownProvinces(self)
+
+    def province_sources(self, province: str) -> set[str]:
+        """The documents of a province: those its metadata names; without any, those of the province it merged
+        into (1 July 2025) that name it in their text ("… Quyết định số 02/2007/QĐ-UBND của UBND tỉnh Quảng
+        Bình" in a Quảng Trị decision): the successor's documents govern its former territory."""
+        if province not in self._province_sources:
+            own = {s for s, r in self.documents.items() if r.metadata.province == province}
+            successor = merged_into(province)
+            if not own and successor and successor != province:
+                name = re.compile(rf"(?<!\w){re.escape(fold(province))}(?!\w)")
+                own |= {s for s, r in self.documents.items()
+                        if r.metadata.province == successor and name.search(fold(r.text or ""))}
+            self._province_sources[province] = own
+        return self._province_sources[province]
+
+    def named_documents(self, numbers: Sequence[str]) -> set[str]:
+        """The documents a question names by number: those that are that number; else those whose title (or,
+        without a title, the opening of its text) names it ("Kế hoạch triển khai Quyết định 06/QĐ-TTg")."""
+        wanted = {norm_number(n) for n in numbers}
+        if not wanted:
+            return set()
+        own = {s for s, r in self.documents.items() if norm_number(r.metadata.number or "") in wanted}
+        if own:
+            return own
+        return {s for s, r in self.documents.items()
+                if wanted & {norm_number(n) for n in doc_numbers_in(document_opening(r))}}
+
     def is_empty(self) -> bool:
         return not self.chunks
+
+    def restore_diacritics(self, text: str) -> str:
+        """A question typed without diacritics, written as the collection writes its words: each run of up to
+        three accent-less words becomes the collection's most frequent spelling of it ("thu tuc hanh chinh" →
+        "thủ tục hành chính"), so word segmentation and the vectors read it as Vietnamese; the words of questions
+        ("bao nhieu" → "bao nhiêu") are read first. Words the collection never writes, numbers and words typed
+        with diacritics stay as typed."""
+        words = list(re.finditer(r"\w+", text))
+        spelled: dict[int, str] = {}
+        # the phrases of questions, then the collection's phrases, then single words (questions' first)
+        phrases = range(_RESTORE_WORDS, 1, -1)
+        passes = ((_question_spellings(), phrases), (self._spellings(), phrases),
+                  (_question_spellings(), (1,)), (self._spellings(), (1,)))
+        for table, sizes in passes:
+            i = 0
+            while i < len(words):
+                for n in sizes:
+                    run = words[i : i + n]
+                    if (len(run) < n or any(j in spelled for j in range(i, i + n))
+                            or any(has_diacritics(w.group(0)) or w.group(0).isdigit() for w in run)
+                            or any(text[x.end() : y.start()].strip() for x, y in zip(run, run[1:]))):
+                        continue  # a phrase is accent-less words separated by spaces only, not yet spelled
+                    found = table.get(tuple(plain(w.group(0)) for w in run))
+                    if found is not None:
+                        spelled.update({i + k: form for k, form in enumerate(found)})
+                        i += n
+                        break
+                else:
+                    i += 1
+        out, pos = [], 0
+        for j, w in enumerate(words):
+            if j in spelled:
+                typed, form = w.group(0), spelled[j]
+                form = form.upper() if typed.isupper() and len(typed) > 1 else (
+                    form[:1].upper() + form[1:] if typed[:1].isupper() else form)
+                out.append(text[pos : w.start()] + form)
+                pos = w.end()
+        return "".join(out) + text[pos:]
+
+    def _spellings(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        if self._spelled is None:
+            counts: dict[tuple[str, ...], dict[tuple[str, ...], int]] = {}
+            for stored in self.chunks.values():
+                tokens = re.findall(r"\w+", fold(stored.chunk.text))
+                for n in range(1, _RESTORE_WORDS + 1):
+                    for j in range(len(tokens) - n + 1):
+                        gram = tuple(tokens[j : j + n])
+                        key = tuple(plain(t) for t in gram)
+                        forms = counts.setdefault(key, {})
+                        forms[gram] = forms.get(gram, 0) + 1
+            # a phrase of several words counts when the collection writes it twice: once may be an accident
+            self._spelled = {key: max(forms, key=forms.get) for key, forms in counts.items()
+                             if len(key) == 1 or sum(forms.values()) >= _RESTORE_MIN_COUNT}
+        return self._spelled
+
+
+# Words restore_diacritics reads as one phrase, at most: three tell "ban hành"/"bản hành" apart by context.
+_RESTORE_WORDS = 3
+_RESTORE_MIN_COUNT = 2
+
+
+@lru_cache(maxsize=1)
+def _question_spellings() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """How questions spell their own words (question/data/question_words_vi.txt, and the cues of
+    answer_cues.tsv that are plain words)."""
+    words = list(read_lines(_QUESTION_DATA / "question_words_vi.txt"))
+    words += [cue for _, cue in read_table(_QUESTION_DATA / "answer_cues.tsv", 2)
+              if re.fullmatch(r"[^\W\d_]+(?: [^\W\d_]+)*", cue) and has_diacritics(cue)]
+    out = {}
+    for phrase in words:
+        tokens = tuple(fold(phrase).split())
+        if 0 < len(tokens) <= _RESTORE_WORDS:
+            out[tuple(plain(t) for t in tokens)] = tokens
+    return out
+
+# The opening of a document's text that holds its title: the letterhead and the trích yếu, before the legal
+# bases ("Căn cứ …") or the body begin. Its length is a bound, not a rule: the title ends within it.
+_OPENING_CHARS = 800
+
+
+def document_opening(record: DocumentRecord) -> str:
+    opening = (record.text or "")[:_OPENING_CHARS]
+    basis = re.search(r"(?i)căn\s+cứ", opening)
+    return f"{record.metadata.title or ''} {opening[: basis.start()] if basis else opening}"
+
+
+class KnownProvinces(Collection[str]):
+    """The provinces with documents in a view, as ``understand`` needs them: a province is known when the
+    view has documents of it (``CorpusView.province_sources``), its own or its successor's."""
+
+    def __init__(self, view: CorpusView) -> None:
+        self.view = view
+
+    def __contains__(self, province: object) -> bool:
+        return isinstance(province, str) and bool(self.view.province_sources(province))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.view.provinces))
+
+    def __len__(self) -> int:
+        return len(self.view.provinces)
 
 
 class HybridSearch:
@@ -78,25 +222,35 @@ class HybridSearch:
         self.embedder = embedder
         self.view = view
 
+    def named_sources(self, query: Query, restrict: set[str] | None = None) -> set[str]:
+        """The documents the question names by number (``CorpusView.named_documents``), within ``restrict``,
+        unless their metadata puts them in a province other than the question's: a number is unique only
+        within one issuer, and the province the question names decides."""
+        if not self.settings.use_metadata or not query.doc_numbers:
+            return set()
+        named = self.view.named_documents(query.doc_numbers)
+        if restrict is not None:
+            named &= set(restrict)
+        if query.provinces:
+            allowed = set().union(*(self.view.province_sources(p) for p in query.provinces))
+            named = {s for s in named if s in allowed or not self.view.documents[s].metadata.province}
+        return named
+
     def allowed_sources(self, query: Query, restrict: set[str] | None = None) -> set[str]:
-        """Documents the question is about: its provinces, or the document number it names, within
-        ``restrict`` (a filter the user chose)."""
+        """Documents the question is about: the document it names by number (whatever province its text
+        names or not), else its provinces' documents, within ``restrict`` (a filter the user chose)."""
         sources = set(self.view.documents) if restrict is None else set(self.view.documents) & set(restrict)
         if not self.settings.use_metadata:
             return sources
+        named = self.named_sources(query, restrict)
+        if named:
+            return named
         if query.provinces:
-            sources = {s for s in sources if self.view.documents[s].metadata.province in query.provinces}
+            allowed = set().union(*(self.view.province_sources(p) for p in query.provinces))
+            sources &= allowed
         if query.focus and not query.provinces:
             focused = sources & set(query.focus)
             sources = focused or sources
-        if query.doc_numbers:
-            wanted = {norm_number(n) for n in query.doc_numbers}
-            numbered = {s for s in sources if norm_number(self.view.documents[s].metadata.number or "") in wanted}
-            sources = numbered or sources
-        elif query.doc_types and query.provinces:
-            # "Lai Châu's directive on PCI": that province's documents of that type, when it has any
-            typed = {s for s in sources if self.view.documents[s].metadata.doc_type in query.doc_types}
-            sources = typed or sources
         return sources
 
     def search(self, query: Query, k: int | None = None, restrict: set[str] | None = None) -> list[ScoredChunk]:
@@ -115,6 +269,8 @@ class HybridSearch:
             rankings["dense"] = [cid for cid, _ in hits if cid in allowed]
         if self.settings.use_bm25:
             keywords = query.keywords_vi or query.text
+            if query.doc_numbers and self.named_sources(query, restrict):
+                keywords = blank_doc_numbers(keywords)  # the search is already within that document
             if query.language == "vi":  # "nộp phí trên mạng" finds "thanh toán trực tuyến"
                 keywords = f"{keywords} {paraphrase_terms(keywords)}"
             keyword = self.view.keyword
@@ -135,13 +291,22 @@ class HybridSearch:
     def _dense_text(self, query: Query) -> str:
         if query.language == "en" or query.inherited:
             return f"{query.text} {query.keywords_vi}".strip()
+        if not has_diacritics(query.text) and query.keywords_vi:
+            return query.keywords_vi  # typed without diacritics: as restored (CorpusView.restore_diacritics)
         return query.text
 
     def _boost(self, query: Query, chunk) -> float:
-        if not self.settings.use_metadata or not query.years:
+        """An asked year in the chunk, and a document of the asked type ("chỉ thị", "kế hoạch"), lift it: a
+        type word is also an ordinary word ("theo quy định mới"), so it ranks, never filters."""
+        if not self.settings.use_metadata:
             return 1.0
-        context = chunk.text + " " + " ".join(chunk.heading_path)
-        return 1.0 + self.settings.year_boost * any(str(y) in context for y in query.years)
+        boost = 1.0
+        if query.years:
+            context = chunk.text + " " + " ".join(chunk.heading_path)
+            boost += self.settings.year_boost * any(str(y) in context for y in query.years)
+        if query.doc_types:
+            boost += self.settings.type_boost * (chunk.metadata.doc_type in query.doc_types)
+        return boost
 
 
 class CCHCRetriever(BaseRetriever):

@@ -139,8 +139,51 @@ def frequencies(clause: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _FREQUENCY.finditer(clause)]
 
 
+# Dates as deadlines and schedules write them, beyond a full date: "ngày 15 hằng tháng", "trước ngày 15/12",
+# "31/3", "Quý IV/2026", "tháng 3 năm 2026", "kể từ ngày ký".
+_PARTIAL_DATE = re.compile(
+    r"ngày\s+\d{1,2}(?:\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?|\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?)?"
+    r"(?:\s+(?:hằng|hàng|mỗi)\s+(?:tháng|năm|quý|tuần))?"
+    r"|(?<![\d/.,])\d{1,2}/\d{1,2}(?:/\d{4})?(?![\d/%])"
+    r"|\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
+    r"|(?:quý|tháng)\s+(?:[IV]{1,4}|\d{1,2})(?:\s*/\s*|\s+năm\s+)\d{4}"
+    r"|(?:kể\s+)?từ\s+ngày\s+(?:ký|ban hành)",
+    re.IGNORECASE)
+
+
 def dates(clause: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _DATE.finditer(clause)]
+
+
+def schedule_dates(clause: str) -> list[tuple[int, int]]:
+    """Full dates, and the partial ones deadlines use ("ngày 15 hằng tháng", "Quý IV/2026", "31/3"); the
+    longest match at each place."""
+    spans = dates(clause)
+    for m in _PARTIAL_DATE.finditer(clause):
+        if not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in spans):
+            spans.append((m.start(), m.end()))
+    return sorted(spans)
+
+
+_BODY_HEADS = read_lines(_DATA / "facts_body_heads.txt")
+_BODY = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in _BODY_HEADS) + r")(?!\w)")
+
+
+_BODY_STOP = re.compile(r"\s(?:" + "|".join(re.escape(w) for w in read_lines(_DATA / "facts_body_stop_words.txt"))
+                        + r")(?!\w)|[,.;:|()\[\]“”\"\n]")
+_BODY_MAX_WORDS = 8
+
+
+def bodies(clause: str) -> list[tuple[int, int]]:
+    """Where a body is named ("Sở Tài chính", "Công an Thành phố", "UBND xã"): its head word as written and
+    the words after it, up to punctuation, a word that ends a name (a verb, a preposition) or eight words."""
+    out = []
+    for m in _BODY.finditer(clause):
+        stop = _BODY_STOP.search(clause, m.end())
+        end = stop.start() if stop else len(clause)
+        words = list(re.finditer(r"\S+", clause[m.start():end]))[:_BODY_MAX_WORDS]
+        out.append((m.start(), m.start() + words[-1].end()))
+    return out
 
 
 def doc_numbers(clause: str) -> list[tuple[int, int]]:
@@ -165,14 +208,21 @@ def context_year(paragraph_prefix: str, heading_path: tuple[str, ...]) -> int | 
 
 # First syllables of capitalised titles, bodies and places, not names (data/facts_not_name_words.txt).
 _NOT_NAMES = frozenset(plain(w) for w in read_lines(_DATA / "facts_not_name_words.txt"))
+# Family names (data/facts_surnames.txt): a personal name starts with one.
+_SURNAMES = frozenset(fold(w) for w in read_lines(_DATA / "facts_surnames.txt"))
 
 
 def names(clause: str) -> list[tuple[int, int]]:
-    """Personal names (2–4 capitalised syllables) — ignoring all-caps and common title words."""
+    """Personal names: 2–4 capitalised syllables starting with a family name ("Nguyễn Lộc Hà"), not a
+    province ("Hà Nội"), and not all capitals."""
+    from ingest.provinces import find_provinces  # the province tables load on first use
+
     out = []
     for m in _NAME.finditer(clause):
         words = m.group(0).split()
-        if plain(words[0]) in _NOT_NAMES:
+        if fold(words[0]) not in _SURNAMES or plain(words[0]) in _NOT_NAMES - {plain(s) for s in _SURNAMES}:
+            continue
+        if any(p.start == 0 and p.end >= len(m.group(0)) - 1 for p in find_provinces(m.group(0))):
             continue
         out.append((m.start(), m.end()))
     return out

@@ -26,14 +26,15 @@ class AskedFor:
     PERSON = "person"
     POSITION = "position"  # the signer's position: "ký với chức vụ gì"
     ISSUER = "issuer"  # the body that issued the document: "cơ quan nào ban hành", "who issued"
+    BODY = "body"  # a body that does something: "cơ quan nào chủ trì", "which department"
     FREQUENCY = "frequency"
     TEXT = "text"
 
 
 # The cues of each kind of answer, as regex alternations (data/answer_cues.tsv: its header says what each
 # kind means). Matched with diacritics, or accent-less for questions typed without them (``_cue``).
-_CUE_KINDS = ("position", "issuer", "person", "date", "doc_number", "frequency", "rank", "number", "text", "target",
-              "list", "which_provinces", "money", "percent", "time")
+_CUE_KINDS = ("position", "issuer", "person", "body", "date", "doc_number", "frequency", "rank", "number", "text",
+              "target", "list", "which_provinces", "money", "percent", "time", "describe", "summary")
 _CUES = {kind: "|".join(canonical_tones(cue) for cue in cues)
          for kind, cues in read_kinds(Path(__file__).parent / "data" / "answer_cues.tsv", _CUE_KINDS).items()}
 
@@ -48,6 +49,10 @@ _RANK = _CUES["rank"]
 _NUMBER = f"{_CUES['number']}|{_RANK}"
 # Asks for things named in words: "cơ quan nào chủ trì", "những giải pháp nào", "what measures".
 _TEXT = _CUES["text"]
+_BODY = _CUES["body"]
+# Asks for an explanation or a description (a few sentences or items), or a document's summary.
+_DESCRIBE = _CUES["describe"]
+_SUMMARY = _CUES["summary"]
 # Words that mark a target question but also come with text answers ("để đạt mục tiêu", "mục tiêu là gì").
 _TARGET = _CUES["target"]
 _LIST = _CUES["list"]
@@ -87,7 +92,7 @@ def asked_for(query: Query) -> str:
 # In order: the first kind whose cue the question has wins ("bao nhiêu" before "mục tiêu").
 _KINDS = ((AskedFor.POSITION, _POSITION), (AskedFor.ISSUER, _ISSUER), (AskedFor.PERSON, _PERSON),
           (AskedFor.DATE, _DATE), (AskedFor.DOC_NUMBER, _DOC_NUMBER), (AskedFor.FREQUENCY, _FREQUENCY),
-          (AskedFor.NUMBER, _NUMBER), (AskedFor.TEXT, _TEXT), (AskedFor.NUMBER, _TARGET))
+          (AskedFor.NUMBER, _NUMBER), (AskedFor.BODY, _BODY), (AskedFor.TEXT, _TEXT), (AskedFor.NUMBER, _TARGET))
 
 
 def _kind(query: Query, own: bool) -> str | None:
@@ -95,6 +100,22 @@ def _kind(query: Query, own: bool) -> str | None:
         if has_cue(pattern, query, own):
             return kind
     return None
+
+
+def asked_kinds(query: Query) -> tuple[str, ...]:
+    """Every kind the question's own words ask for, in the order of ``_KINDS`` ("do cơ quan nào chủ trì và
+    hạn hoàn thành khi nào?": a date and a body)."""
+    return tuple(dict.fromkeys(kind for kind, pattern in _KINDS[:-1] if has_cue(pattern, query, own=True)))
+
+
+def asks_description(query: Query) -> bool:
+    """"Những giải pháp nào", "vì sao", "như thế nào", "what does … require": a few sentences or items."""
+    return has_cue(_DESCRIBE, query, own=True)
+
+
+def asks_summary(query: Query) -> bool:
+    """"Tóm tắt kế hoạch …", "summarize": the document's parts and objectives."""
+    return has_cue(_SUMMARY, query, own=True)
 
 
 def asked_unit(query: Query) -> str | None:
@@ -108,6 +129,13 @@ _WHICH_PROVINCES = _CUES["which_provinces"]
 def asks_which_provinces(query: Query) -> bool:
     """"Tỉnh nào đặt mục tiêu …?": the answer is a list of provinces (when the question names none)."""
     return not query.provinces and has_cue(_WHICH_PROVINCES, query, own=True)
+
+
+def asked_quantities(query: Query) -> int:
+    """How many quantities the question's own words ask for: "bao nhiêu trạm BTS, trong đó bao nhiêu trạm
+    5G?" asks for two."""
+    accented = has_diacritics(query.text)
+    return len(_cue(_CUES["number"], accented).findall(fold(query.text) if accented else plain(query.text)))
 
 
 def asks_quantity(query: Query) -> bool:
@@ -145,8 +173,14 @@ class Ask:
     unit: str | None = None  # "percent", "money", "time", "rank"
     noun: str | None = None  # counted noun, folded: "cấp"
     is_list: bool = False
+    also: tuple[str, ...] = ()  # the other kinds the question asks for ("… và hạn hoàn thành khi nào?")
+    describe: bool = False  # an explanation or description: a few sentences or items
+    summary: bool = False  # a summary of a document
 
 
 def ask_of(query: Query) -> Ask:
     unit = asked_unit(query)  # a unit says what kind of figure; then no noun is counted
-    return Ask(asked_for(query), unit, None if unit else counted_noun(query), asks_list(query))
+    want = asked_for(query)
+    also = tuple(k for k in asked_kinds(query) if k != want)
+    return Ask(want, unit, None if unit else counted_noun(query), asks_list(query), also,
+               asks_description(query), asks_summary(query))

@@ -107,8 +107,8 @@ def test_the_answerer_s_thresholds_are_its_settings(tiny_pipeline) -> None:
     query = tiny_pipeline.understand("Lai Châu cắt giảm chi phí tuân thủ bao nhiêu phần trăm?")
     passages = tiny_pipeline.search.search(query)
     assert not ExtractiveAnswerer(tiny_pipeline.view).answer(query, passages).abstained
-    # no clause can cover more than the whole question: the documents "don't say", with 2 related passages
-    strict = ExtractiveAnswerer(tiny_pipeline.view, ExtractiveSettings(min_coverage=1.01, related_passages=2))
+    # no unit can score this much: the documents "don't say", with 2 related passages
+    strict = ExtractiveAnswerer(tiny_pipeline.view, ExtractiveSettings(min_support=10.0, related_passages=2))
     abstained = strict.answer(query, passages)
     assert abstained.abstained and not abstained.citations and len(abstained.related) == 2
 

@@ -25,7 +25,7 @@ def u(text: str, previous=None):
         ("Chỉ thị yêu cầu công khai thông tin gì về đất đai?", AskedFor.TEXT),
         # a target word in a text question: "để đạt mục tiêu" does not ask for a figure
         ("Kế hoạch nêu những giải pháp nào để đạt mục tiêu?", AskedFor.TEXT),
-        ("Cơ quan nào chủ trì xây dựng Đề án giai đoạn 2021-2025, định hướng đến năm 2030?", AskedFor.TEXT),
+        ("Cơ quan nào chủ trì xây dựng Đề án giai đoạn 2021-2025, định hướng đến năm 2030?", AskedFor.BODY),
         ("Tỉnh Sơn La đặt mục tiêu gì về chính quyền điện tử?", AskedFor.TEXT),  # a goal in words
         ("What targets does Sơn La set for e-government?", AskedFor.TEXT),
         ("Ai ký Chỉ thị của Lai Châu?", AskedFor.PERSON),
