@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -105,29 +106,45 @@ class _Candidate:
 
 class _SentenceVectors:
     """The embedder's vectors of the question and of candidate units, remembered per text (a unit's vector
-    is the same for every question; an LRU of ``size`` texts)."""
+    is the same for every question; an LRU of ``size`` texts). Answers are computed in several threads at
+    once: the cache is touched under a lock, embedding happens outside it, and each call keeps its own
+    question vector (a shared "last question" would let one thread score against another's question)."""
 
     def __init__(self, embedder: Embedder, size: int) -> None:
         self.embedder = embedder
         self.size = size
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
-        self._query: tuple[str, list[float]] | None = None
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def similarities(self, question: str, texts: list[str]) -> list[float]:
-        if self._query is None or self._query[0] != question:
-            self._query = (question, self.embedder.embed_query(question))
-        q = self._query[1]
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed_documents(missing)):
-                self._cache[text] = vector
-        out = []
-        for text in texts:
-            self._cache.move_to_end(text)
-            out.append(_cosine(q, self._cache[text]))
-        while len(self._cache) > self.size:
-            self._cache.popitem(last=False)
-        return out
+        with self._lock:
+            q = self._queries.get(question)
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if q is None:
+            q = self.embedder.embed_query(question)
+        fresh = dict(zip(missing, self.embedder.embed_documents(missing))) if missing else {}
+        with self._lock:
+            self._queries[question] = q
+            self._queries.move_to_end(question)
+            while len(self._queries) > _QUESTIONS_REMEMBERED:
+                self._queries.popitem(last=False)
+            self._cache.update(fresh)
+            found = {}
+            for text in texts:
+                if text in self._cache:
+                    self._cache.move_to_end(text)
+                    found[text] = self._cache[text]
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        lost = [t for t in dict.fromkeys(texts) if t not in found]  # evicted by another thread meanwhile
+        if lost:
+            found.update(zip(lost, self.embedder.embed_documents(lost)))
+        return [_cosine(q, found[t]) for t in texts]
+
+
+# Question vectors remembered: a question is scored against its units in one or two calls, shortly after another.
+_QUESTIONS_REMEMBERED = 64
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
