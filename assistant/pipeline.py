@@ -17,7 +17,7 @@ from pathlib import Path
 
 from assistant.answer.compare import compare
 from assistant.answer.documents import documents_answer
-from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.extractive import ExtractiveAnswerer, ExtractiveSettings
 from assistant.answer.from_ledger import ledger_answer
 from assistant.answer.ledger import Ledger
 from assistant.answer.prompts import AnswerPrompts
@@ -182,7 +182,8 @@ class Pipeline:
         generation = index.generation()  # first: a change made while reading shows as a newer token later
         view = CorpusView.load(index)
         return Snapshot(index, view, HybridSearch(retrieval_settings(self.settings), index, self.embedder, view),
-                        ExtractiveAnswerer(view, embedder=self.embedder), Ledger(view.documents.values()), generation)
+                        ExtractiveAnswerer(view, ExtractiveSettings(min_support=self.settings.min_support),
+                                           embedder=self.embedder), Ledger(view.documents.values()), generation)
 
     def refresh(self) -> None:
         """Re-read the index (after an ingest, here or in another process): documents, served chunks, keyword

@@ -83,6 +83,10 @@ class Settings:
 
     # --- answering -------------------------------------------------------------------------------
     mode: str = "extractive"  # or "llm"
+    # The extractive answer's abstention threshold: the best supported unit's score must reach it, else "the
+    # documents don't say". Calibrated on the real-document dev questions (`python -m eval.calibrate`, its
+    # table of precision and recall per value in eval/reports/calibration.md).
+    min_support: float = 0.3
     max_question_chars: int = 2000
     llm_base_url: str = ""  # an OpenAI-compatible endpoint; empty: local GGUF if present
     llm_model: str = "local"
@@ -108,6 +112,8 @@ class Settings:
         _check(1 <= self.torch_threads <= 256, "torch_threads", self.torch_threads, "between 1 and 256")
         _check(1 <= self.llm_threads <= 256, "llm_threads", self.llm_threads, "between 1 and 256")
         _check(1 <= self.top_k <= 100, "top_k", self.top_k, "between 1 and 100")
+        _check(_finite(self.min_support) and 0 <= self.min_support <= 5, "min_support", self.min_support,
+               "between 0 and 5")
         _check(self.top_k <= self.candidates <= 10_000, "candidates", self.candidates,
                f"between top_k ({self.top_k}) and 10000")
         _check(_finite(self.max_file_mb) and 0 < self.max_file_mb <= 4096, "max_file_mb", self.max_file_mb,

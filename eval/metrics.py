@@ -328,6 +328,19 @@ def _latency(pairs: Sequence[Pair]) -> dict | None:
     }
 
 
+def other_province_answers(items_with_answers: Sequence[Pair]) -> int:
+    """Answers that cite only documents of another province than the question's: the worst failure (a figure
+    attributed to the wrong province). Citations without a province (national documents) are neither."""
+    count = 0
+    for item, record in items_with_answers:
+        if record.get("abstained") or not item.get("province"):
+            continue
+        provinces = {c.get("province") for c in record.get("citations") or () if c.get("province")}
+        if provinces and item["province"] not in provinces:
+            count += 1
+    return count
+
+
 def summarize(records: Sequence[Mapping], gold: Sequence[Mapping]) -> dict:
     """Headline figures and a per-kind breakdown for one run (records) against the gold set."""
     pairs = pair_records(records, gold)
@@ -360,6 +373,7 @@ def summarize(records: Sequence[Mapping], gold: Sequence[Mapping]) -> dict:
         "abstention_recall": abst_r,
         "citation_precision": citation_precision(pairs),
         "citation_recall": citation_recall(pairs),
+        "other_province_answers": other_province_answers(pairs),
         "retrieval": _retrieval(pairs),
         "latency": _latency(pairs),
         "modes": modes,

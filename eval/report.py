@@ -119,17 +119,18 @@ def _latency(summary: Mapping, key: str) -> str:
 
 def configuration_table(runs: Sequence[EvalRun]) -> list[str]:
     header = ["Configuration", "Mode", "Questions", "Answer acc.", "Answerable acc.", "Citation P", "Citation R",
-              "Abstention acc.", "Abstention P", "Abstention R", "R@1", "R@5", "R@10", "MRR@10", "p50 s", "p95 s"]
+              "Abstention acc.", "Abstention P", "Abstention R",
+              "Other-province answers", "R@1", "R@5", "R@10", "MRR@10", "p50 s", "p95 s"]
     rows = []
     for run in runs:
         s = run.summary
         if run.graded:
             scores = [_n(s["answer_accuracy"]), _n(s["answerable_accuracy"]), _n(s["citation_precision"]),
                       _n(s["citation_recall"]), _n(s["abstention_accuracy"]), _n(s["abstention_precision"]),
-                      _n(s["abstention_recall"])] + [_n(_retrieval(s, k))
+                      _n(s["abstention_recall"]), s["other_province_answers"]] + [_n(_retrieval(s, k))
                                                      for k in ("recall@1", "recall@5", "recall@10", "mrr")]
         else:
-            scores = ["n/a"] * 11
+            scores = ["n/a"] * 12
         rows.append([f"**{run.label}**", run.settings.mode, len(run.records), *scores,
                      _latency(s, "p50_s"), _latency(s, "p95_s")])
     return _table(header, rows)

@@ -187,6 +187,7 @@ def format_summary(run: EvalRun) -> str:
             f"  citation precision   {_pct(s['citation_precision'])}   recall {_pct(s['citation_recall'])}",
             f"  abstention accuracy  {_pct(s['abstention_accuracy'])}  precision {_pct(s['abstention_precision'])}"
             f"  recall {_pct(s['abstention_recall'])}",
+            f"  other-province answers {s['other_province_answers']}",
         ]
         r = s.get("retrieval")
         if r:

@@ -16,16 +16,47 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer import facts
 from assistant.answer.clauses import cite_span, split_clauses, written_at
-from assistant.answer.evidence import Forms, Unit, forms_of, units_of
+from assistant.answer.document_text import (
+    ORDINAL,
+    OUTLINE,
+    POSITION_LINE,
+    PREAMBLE,
+    PREAMBLE_WORDS,
+    document_name,
+    list_after,
+    numbers_it,
+    unit_starts,
+)
+from assistant.answer.evidence import Unit, forms_of, units_of
 from assistant.answer.scoring import ExtractiveSettings, Term, TermScorer
+from assistant.answer.similarity import SentenceVectors
+from assistant.answer.unit_facts import (
+    FACTS,
+    SPANS,
+    StaticFacts,
+    date_pattern,
+    figures_of,
+    holds,
+    matching_cells,
+    paragraph_before,
+    unit_in_year,
+)
+from assistant.answer.wording import (
+    ABSTAIN_TEXT,
+    doc_label,
+    english_lead,
+    figure_key,
+    issuer_spellings,
+    loose_pattern,
+    one_line,
+    quote_unit,
+    valid_name,
+)
 from assistant.question.asked import Ask, AskedFor, ask_of, asked_quantities, asks_which_provinces
 from assistant.question.understand import addresses_assistant
 from assistant.retrieve import CorpusView
@@ -58,20 +89,6 @@ _ASKS_EFFECT = re.compile(r"\b(" + "|".join(
 # Questions for the period a document covers: data/extractive_period_cues.txt
 _ASKS_PERIOD = re.compile(r"\b(" + "|".join(
     re.escape(plain(cue)) for cue in read_lines(_DATA / "extractive_period_cues.txt")) + r")\b")
-# The openings of a document's preamble: its legal bases and the proposals it answers ("Căn cứ Luật …", "Theo
-# đề nghị của Giám đốc Sở …"), full of other documents' dates and numbers (data/extractive_preamble_openings.txt)
-_PREAMBLE = re.compile(r"[\W\d]*(?:" + "|".join(
-    re.escape(plain(cue)) for cue in read_lines(_DATA / "extractive_preamble_openings.txt")) + r")(?!\w)")
-_PREAMBLE_WORDS = re.compile(r"(?<!\w)(?:" + "|".join(
-    re.escape(plain(cue)) for cue in read_lines(_DATA / "extractive_preamble_openings.txt")) + r")(?!\w)")
-# "lần thứ sáu", "kỳ họp thứ 10": which one of a numbered thing (data/extractive_ordinal_heads.txt)
-_ORDINAL = re.compile(r"(?<!\w)(" + "|".join(
-    re.escape(fold(w)) for w in read_lines(_DATA / "extractive_ordinal_heads.txt")) + r")(?:\s+họp)?\s+thứ\s+(\w+)")
-# A numbered part of a document's outline: "I.", "1.", "A.", "Điều 3", "Chương II", "Phần"
-_OUTLINE = re.compile(r"^(?:[IVXLC]{1,5}[.)]|\d{1,2}[.)]|[A-Z][.)]|(?:Điều|Chương|Phần|Mục)\s+[\dIVXLC]+)\s*",
-                      re.IGNORECASE)
-# The position line of a signature block: "PHÓ CHỦ TỊCH", "KT. BỘ TRƯỞNG" (all capitals, two words or more)
-_POSITION_LINE = re.compile(r"(?<!\w)(?:[A-ZĐÀ-Ỹ]{2,}\.?\s+){1,5}[A-ZĐÀ-Ỹ]{2,}(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -104,54 +121,10 @@ class _Candidate:
         return self.record.source
 
 
-class _SentenceVectors:
-    """The embedder's vectors of the question and of candidate units, remembered per text (a unit's vector
-    is the same for every question; an LRU of ``size`` texts). Answers are computed in several threads at
-    once: the cache is touched under a lock, embedding happens outside it, and each call keeps its own
-    question vector (a shared "last question" would let one thread score against another's question)."""
-
-    def __init__(self, embedder: Embedder, size: int) -> None:
-        self.embedder = embedder
-        self.size = size
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
-        self._queries: OrderedDict[str, list[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def similarities(self, question: str, texts: list[str]) -> list[float]:
-        with self._lock:
-            q = self._queries.get(question)
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if q is None:
-            q = self.embedder.embed_query(question)
-        fresh = dict(zip(missing, self.embedder.embed_documents(missing))) if missing else {}
-        with self._lock:
-            self._queries[question] = q
-            self._queries.move_to_end(question)
-            while len(self._queries) > _QUESTIONS_REMEMBERED:
-                self._queries.popitem(last=False)
-            self._cache.update(fresh)
-            found = {}
-            for text in texts:
-                if text in self._cache:
-                    self._cache.move_to_end(text)
-                    found[text] = self._cache[text]
-            while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
-        lost = [t for t in dict.fromkeys(texts) if t not in found]  # evicted by another thread meanwhile
-        if lost:
-            found.update(zip(lost, self.embedder.embed_documents(lost)))
-        return [_cosine(q, found[t]) for t in texts]
 
 
-# Question vectors remembered: a question is scored against its units in one or two calls, shortly after another.
-_QUESTIONS_REMEMBERED = 64
 
 
-def _cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b))
-    na = sum(x * x for x in a) ** 0.5
-    nb = sum(y * y for y in b) ** 0.5
-    return dot / (na * nb) if na and nb else 0.0
 
 
 class ExtractiveAnswerer:
@@ -160,10 +133,10 @@ class ExtractiveAnswerer:
         self.view = view
         self.settings = settings = settings or ExtractiveSettings()
         self.scorer = TermScorer(view.keyword, settings)
-        self.vectors = (_SentenceVectors(embedder, settings.sentence_cache)
+        self.vectors = (SentenceVectors(embedder, settings.sentence_cache)
                         if embedder is not None and max(settings.dense_candidates, settings.dense_candidates_en) > 0
                         else None)
-        self._statics: dict[tuple[str, str, int], _Static] = {}
+        self._statics: dict[tuple[str, str, int], StaticFacts] = {}
 
     # --- public ----------------------------------------------------------------------------------
     def answer(self, query: Query, passages: list[ScoredChunk]) -> Answer:
@@ -230,20 +203,20 @@ class ExtractiveAnswerer:
         if period:
             value, pattern = m.period, m.period and re.escape(m.period).replace(r"\-", r"\s*[-–]\s*")
         elif want == AskedFor.DATE:
-            value, pattern = m.issue_date, m.issue_date and _date_pattern(m.issue_date)
+            value, pattern = m.issue_date, m.issue_date and date_pattern(m.issue_date)
         elif want == AskedFor.PERSON:
-            value, pattern = _valid_name(m.signer), _valid_name(m.signer) and _loose(m.signer or "")
+            value, pattern = valid_name(m.signer), valid_name(m.signer) and loose_pattern(m.signer or "")
             if not value:
                 return self._signature(query, record, want)
         elif want == AskedFor.POSITION:
             title = m.signer_title if m.signer_title and re.search(r"\w{2}", m.signer_title) else None
-            value, pattern = title, title and _loose(title)
+            value, pattern = title, title and loose_pattern(title)
             if not value:
                 return self._signature(query, record, want)
         elif want == AskedFor.ISSUER:  # as written in the text ("Ban Thường vụ Tỉnh ủy"), else in the title
             value = m.issuing_body
-            spellings = _issuer_spellings(value, m.province, self.settings.min_issuer_words) if value else []
-            pattern = spellings and "(?i:" + "|".join(_loose(v) for v in spellings) + ")"
+            spellings = issuer_spellings(value, m.province, self.settings.min_issuer_words) if value else []
+            pattern = spellings and "(?i:" + "|".join(loose_pattern(v) for v in spellings) + ")"
         else:
             value, pattern = m.number, m.number and re.escape(m.number)
         if not value:
@@ -260,7 +233,7 @@ class ExtractiveAnswerer:
 
     def _fact_answer(self, query: Query, record: DocumentRecord, written: str, citation: Citation) -> Answer:
         doc = record.metadata.label() or record.source
-        quote = _shown(citation.quote)
+        quote = one_line(citation.quote)
         if query.language == "en":
             text = f"{written} — {doc} [1].\nSource: “{quote}” [1]"
         else:
@@ -275,7 +248,7 @@ class ExtractiveAnswerer:
             if unit.kind == "heading" or len(unit.text.split()) > self.settings.signature_words:
                 continue
             names = facts.names(unit.text)
-            positions = [m for m in _POSITION_LINE.finditer(unit.text) if not names or m.start() < names[-1][0]]
+            positions = [m for m in POSITION_LINE.finditer(unit.text) if not names or m.start() < names[-1][0]]
             if not names or not positions:
                 continue
             if want == AskedFor.PERSON:
@@ -316,7 +289,7 @@ class ExtractiveAnswerer:
             if record is None or not record.text:
                 continue
             units = units_of(record.source, record.version, record.text)
-            starts = _starts(record.source, record.version, units)
+            starts = unit_starts(record.source, record.version, units)
             first = max(0, bisect.bisect_right(starts, chunk.start) - 1)
             for unit in units[first:]:
                 if unit.start >= chunk.end:
@@ -333,9 +306,9 @@ class ExtractiveAnswerer:
                 if unit.kind != "heading" and (source, unit.index) not in found:
                     found[(source, unit.index)] = self._candidate(query, ask, terms, record, unit, len(passages),
                                                                   chunk, residual)
-        asked = set(_ORDINAL.findall(fold(query.text)))
+        asked = set(ORDINAL.findall(fold(query.text)))
         if asked:  # "phiên họp lần thứ sáu": only a document that names it (not one about "lần thứ năm")
-            found = {k: c for k, c in found.items() if _numbers_it(c.record, asked)}
+            found = {k: c for k, c in found.items() if numbers_it(c.record, asked)}
         candidates = self._with_partners(ask, terms, list(found.values()))
         return self._with_similarity(query, candidates)
 
@@ -349,14 +322,14 @@ class ExtractiveAnswerer:
         coverage, _ = self.scorer.match(terms, static.forms, static.context, self._meta_forms(record))
         own, _ = self.scorer.match(residual, static.forms)
         _, key_ok = self.scorer.match(residual, static.forms, static.context) if residual else (0.0, True)
-        kinds = frozenset(k for k in (ask.want, *ask.also) if k in _FACTS and _has(k, ask, unit, query, record, static))
-        has_fact = ask.want in kinds or ask.want not in _FACTS
+        kinds = frozenset(k for k in (ask.want, *ask.also) if k in FACTS and holds(k, ask, unit, query, record, static))
+        has_fact = ask.want in kinds or ask.want not in FACTS
         also = len(kinds - {ask.want})
-        year_ok = _year_ok(query, unit, static.context_year, record.metadata.period)
+        year_ok = unit_in_year(query, unit, static.context_year, record.metadata.period)
         # "theo đề nghị của ai?", "căn cứ văn bản nào?": the preamble is what is asked
-        asks_basis = bool(_PREAMBLE_WORDS.search(plain(f"{query.text} {query.keywords_vi}")))
+        asks_basis = bool(PREAMBLE_WORDS.search(plain(f"{query.text} {query.keywords_vi}")))
         score = (s.coverage_weight * coverage + s.own_weight * own + s.rank_weight / (rank + 1)
-                 + s.fact_weight * (has_fact and ask.want in _FACTS) + s.also_weight * also
+                 + s.fact_weight * (has_fact and ask.want in FACTS) + s.also_weight * also
                  - s.gate_penalty * (not key_ok) - s.preamble_penalty * (static.preamble and not asks_basis)
                  + s.type_weight * (record.metadata.doc_type in query.doc_types))
         # English words the glossary lacks cannot be found in a Vietnamese unit: the key term is no test there;
@@ -366,7 +339,7 @@ class ExtractiveAnswerer:
         return _Candidate(record, unit, rank, chunk, coverage, own, key_ok, has_fact, also, year_ok, static.safe,
                           static.context_year, score, kinds=kinds, on_subject=on_subject)
 
-    def _static(self, record: DocumentRecord, unit: Unit) -> _Static:
+    def _static(self, record: DocumentRecord, unit: Unit) -> StaticFacts:
         """What a unit is, whatever the question: its forms, its facts, its year, whether it is safe."""
         key = (record.source, record.version, unit.index)
         found = self._statics.get(key)
@@ -374,13 +347,13 @@ class ExtractiveAnswerer:
             if len(self._statics) > self.settings.sentence_cache:
                 self._statics.clear()
             text = unit.text
-            found = _Static(
+            found = StaticFacts(
                 forms_of(text), forms_of(unit.context),
-                facts.context_year(_paragraph_before(record.text, unit.start), (*unit.headings, unit.label)),
+                facts.context_year(paragraph_before(record.text, unit.start), (*unit.headings, unit.label)),
                 not addresses_assistant(text),
-                {kind: tuple(spans(text)) for kind, spans in _SPANS.items()},
+                {kind: tuple(spans(text)) for kind, spans in SPANS.items()},
                 tuple(facts.figures(text)),
-                bool(_PREAMBLE.match(plain(text))))
+                bool(PREAMBLE.match(plain(text))))
             self._statics[key] = found
         return found
 
@@ -391,7 +364,7 @@ class ExtractiveAnswerer:
     def _residual(self, terms: list[Term], record: DocumentRecord) -> list[Term]:
         """The terms the document's own title does not hold (its metadata and the opening of its text, up to its
         legal bases): those say what the question asks of the document, the others which document it is."""
-        names = forms_of(_document_name(record))
+        names = forms_of(document_name(record))
         rest = [t for t in terms if not self.scorer.match([t], names)[0]]
         return rest or terms
 
@@ -400,7 +373,7 @@ class ExtractiveAnswerer:
         section that holds it ("a) Nhiệm vụ: Bảo đảm an toàn thông tin …" then "- Đơn vị chủ trì: Công an Thành
         phố"), scored on the words of both, less ``partner_penalty``. A count asked of a unit that opens a list
         ("Bãi bỏ các văn bản … sau:") is the number of its items, cited at its last item."""
-        if ask.want not in _FACTS:
+        if ask.want not in FACTS:
             return candidates
         s = self.settings
         by_key = {(c.source, c.unit.index): c for c in candidates}
@@ -410,7 +383,7 @@ class ExtractiveAnswerer:
         for c in topical:
             units = units_of(c.record.source, c.record.version, c.record.text)
             if ask.want == AskedFor.NUMBER and ask.unit is None and c.unit.text.rstrip().endswith(":"):
-                items = _list_after(units, c.unit)
+                items = list_after(units, c.unit)
                 if len(items) >= s.min_list_items:
                     out.append(replace(c, has_fact=True, partner=items[-1], count=len(items),
                                        kinds=c.kinds | {ask.want}, score=c.score + s.fact_weight - s.partner_penalty))
@@ -429,7 +402,7 @@ class ExtractiveAnswerer:
                 static = self._static(c.record, unit)
                 if not static.safe:
                     break
-                if other is not None and other.has_fact or _has(ask.want, ask, unit, None, c.record, static):
+                if other is not None and other.has_fact or holds(ask.want, ask, unit, None, c.record, static):
                     holders.append((self.scorer.match(residual, own_forms, static.forms)[0], -unit.index, unit))
             if holders:
                 both, _, unit = max(holders, key=lambda h: h[:2])
@@ -459,7 +432,7 @@ class ExtractiveAnswerer:
     def _single(self, query: Query, ask: Ask, best: _Candidate, rival: _Candidate | None,
                 candidates: list[_Candidate]) -> Answer:
         lead = self._lead(query, ask, best)
-        doc = _doc_label(best.record)
+        doc = doc_label(best.record)
         english = query.language == "en"
         if rival is not None:
             return self._rivals(query, ask, best, lead, rival)
@@ -471,12 +444,12 @@ class ExtractiveAnswerer:
         citations = [self._unit_citation(n, best.record, u) for n, u in enumerate(units, start=1)]
         fact_at = units.index(best.partner or best.unit) + 1
         words = self.settings.quote_words if lead else self.settings.quote_words_without_lead
-        quotes = [(n, _quote(u, lead, words)) for n, u in enumerate(units, start=1)]
+        quotes = [(n, quote_unit(u, lead, words)) for n, u in enumerate(units, start=1)]
         markers = "".join(f"[{n}]" for n, _ in quotes) if not lead else f"[{fact_at}]"
         label = "Source" if english else "Nguồn"
         sources = [f"{label}: {doc}: “{quote}” [{n}]" for n, quote in quotes]
         if english:
-            head = _english_lead(lead)
+            head = english_lead(lead)
             where = ", ".join(x for x in (province, f"by {year}" if year else "") if x)
             first = f"{head}{f' ({where})' if where else ''} {markers}." if head else f"According to {doc} {markers}:"
         else:
@@ -495,7 +468,7 @@ class ExtractiveAnswerer:
         near = [c for c in candidates if c.source == best.source and c.safe and c.year_ok and c is not best
                 and abs(c.unit.index - best.unit.index) <= s.partner_reach]
         for kind in ask.also:
-            if kind not in _FACTS or kind in held:
+            if kind not in FACTS or kind in held:
                 continue
             found = [c for c in near if kind in c.kinds and c.score >= best.score - s.describe_margin]
             if found:
@@ -516,7 +489,7 @@ class ExtractiveAnswerer:
         s = self.settings
         lines, citations = answer.text.splitlines(), list(answer.citations)
         for kind in ask.also:
-            if kind not in _FACTS:
+            if kind not in FACTS:
                 continue
             found = [c for c in candidates if kind in c.kinds and c.safe and c.year_ok and c.score >= s.min_support]
             if not found:
@@ -527,24 +500,24 @@ class ExtractiveAnswerer:
             lead = self._lead(query, part_ask, pick)
             citations.append(self._unit_citation(n, pick.record, pick.unit))
             label = "Source" if query.language == "en" else "Nguồn"
-            shown_lead = _english_lead(lead) if query.language == "en" else lead[:1].upper() + lead[1:]
+            shown_lead = english_lead(lead) if query.language == "en" else lead[:1].upper() + lead[1:]
             lines.insert(1, f"{shown_lead} [{n}].")
-            lines.append(f"{label}: {_doc_label(pick.record)}: “{_quote(pick.unit, lead, s.quote_words)}” [{n}]")
+            lines.append(f"{label}: {doc_label(pick.record)}: “{quote_unit(pick.unit, lead, s.quote_words)}” [{n}]")
         return replace(answer, text="\n".join(lines), citations=tuple(citations))
 
     def _rivals(self, query: Query, ask: Ask, best: _Candidate, lead: str, rival: _Candidate) -> Answer:
         """Two documents that state different figures for the same target: both, with their documents and
         dates, so a revised target does not silently replace the first."""
         english = query.language == "en"
-        doc, rival_doc = _doc_label(best.record), _doc_label(rival.record)
+        doc, rival_doc = doc_label(best.record), doc_label(rival.record)
         rival_lead = self._lead(query, ask, rival)
         citations = [self._unit_citation(1, best.record, best.unit), self._unit_citation(2, rival.record, rival.unit)]
-        quote = _quote(best.unit, lead, self.settings.quote_words)
-        rival_quote = _quote(rival.unit, rival_lead, self.settings.quote_words)
+        quote = quote_unit(best.unit, lead, self.settings.quote_words)
+        rival_quote = quote_unit(rival.unit, rival_lead, self.settings.quote_words)
         label = "Source" if english else "Nguồn"
         lines = ["The documents differ on this:" if english else "Các văn bản nêu khác nhau:",
-                 f"- {(_english_lead(lead) if english else lead)} — {doc} [1]",
-                 f"- {(_english_lead(rival_lead) if english else rival_lead)} — {rival_doc} [2]",
+                 f"- {(english_lead(lead) if english else lead)} — {doc} [1]",
+                 f"- {(english_lead(rival_lead) if english else rival_lead)} — {rival_doc} [2]",
                  f"{label}: {doc}: “{quote}” [1]",
                  f"{label}: {rival_doc}: “{rival_quote}” [2]"]
         return self._answer(query, "\n".join(lines), citations)
@@ -579,9 +552,9 @@ class ExtractiveAnswerer:
                 taken.add(c.unit.index)
         chosen.sort(key=lambda c: c.unit.start)
         english = query.language == "en"
-        doc = _doc_label(best.record)
+        doc = doc_label(best.record)
         lines = [f"According to {doc}:" if english else f"Theo {doc}:"]
-        if ask.want in _FACTS:  # "những nghị định nào": the facts first, then the units that state them
+        if ask.want in FACTS:  # "những nghị định nào": the facts first, then the units that state them
             leads = [(n, self._lead(query, ask, c)) for n, c in enumerate(chosen, start=1)]
             named = "; ".join(f"{lead} [{n}]" for n, lead in leads if lead)
             if named:
@@ -589,20 +562,20 @@ class ExtractiveAnswerer:
         citations = []
         for n, c in enumerate(chosen, start=1):
             citations.append(self._unit_citation(n, c.record, c.unit))
-            lines.append(f"- “{_quote(c.unit, '', s.list_quote_words)}” [{n}]")
+            lines.append(f"- “{quote_unit(c.unit, '', s.list_quote_words)}” [{n}]")
         return self._answer(query, "\n".join(lines), citations)
 
     def _summary(self, query: Query, record: DocumentRecord) -> Answer | None:
         """A document's summary from its structure: its numbered parts at their top level ("I. MỤC ĐÍCH, YÊU
         CẦU", "II. NHIỆM VỤ …", or its articles) and the first sentence or item of each, each cited."""
         units = units_of(record.source, record.version, record.text)
-        numbered = [u for u in units if u.kind == "heading" and _OUTLINE.match(u.text)]
+        numbered = [u for u in units if u.kind == "heading" and OUTLINE.match(u.text)]
         if not numbered:
             return None
         top = min(len(u.headings) for u in numbered)
         outline = [u for u in numbered if len(u.headings) == top][: self.settings.summary_parts]
         english = query.language == "en"
-        doc = _doc_label(record)
+        doc = doc_label(record)
         lines = [f"Summary of {doc}:" if english else f"Tóm tắt {doc}:"]
         citations: list[Citation] = []
         used: set[int] = set()
@@ -614,7 +587,7 @@ class ExtractiveAnswerer:
             if body is not None:
                 used.add(body.index)
                 citations.append(self._unit_citation(len(citations) + 1, record, body))
-                line += f": “{_quote(body, '', self.settings.quote_words)}” [{len(citations)}]"
+                line += f": “{quote_unit(body, '', self.settings.quote_words)}” [{len(citations)}]"
             lines.append(line)
         return self._answer(query, "\n".join(lines), citations)
 
@@ -641,12 +614,12 @@ class ExtractiveAnswerer:
         if not under:
             return None
         english = query.language == "en"
-        doc = _doc_label(record)
+        doc = doc_label(record)
         lines = [f"According to {doc}, {heading.text}:" if english else f"Theo {doc}, {heading.text}:"]
         citations = []
         for n, unit in enumerate(under, start=1):
             citations.append(self._unit_citation(n, record, unit))
-            lines.append(f"- “{_quote(unit, '', s.quote_words)}” [{n}]")
+            lines.append(f"- “{quote_unit(unit, '', s.quote_words)}” [{n}]")
         return self._answer(query, "\n".join(lines), citations)
 
     def _rival(self, query: Query, ask: Ask, best: _Candidate, supported: list[_Candidate]) -> _Candidate | None:
@@ -662,7 +635,7 @@ class ExtractiveAnswerer:
             if c.coverage < best.coverage - margin or c.score < best.score - margin:
                 break
             other = self._lead(query, ask, c)
-            if other and lead and _figure_key(other) != _figure_key(lead):
+            if other and lead and figure_key(other) != figure_key(lead):
                 return c
         return None
 
@@ -676,10 +649,10 @@ class ExtractiveAnswerer:
         for n, c in enumerate(chosen, start=1):
             citations.append(self._unit_citation(n, c.record, c.unit))
             lead = self._lead(query, ask, c)
-            doc = _doc_label(c.record)
+            doc = doc_label(c.record)
             label = c.record.metadata.province or doc
-            lines.append(f"- {label}: {(_english_lead(lead) if query.language == 'en' else lead) or ''} — {doc}: "
-                         f"“{_quote(c.unit, lead, self.settings.quote_words)}” [{n}]")
+            lines.append(f"- {label}: {(english_lead(lead) if query.language == 'en' else lead) or ''} — {doc}: "
+                         f"“{quote_unit(c.unit, lead, self.settings.quote_words)}” [{n}]")
         head = "Provinces whose documents say so:" if query.language == "en" else "Các tỉnh có nội dung này:"
         return self._answer(query, "\n".join([head, *lines]), citations)
 
@@ -689,14 +662,14 @@ class ExtractiveAnswerer:
             return f"{c.count} {ask.noun or ''}".strip()
         unit = c.partner or c.unit
         if unit.kind == "row":
-            cells = _matching_cells(self.scorer.terms(query), unit, query)
+            cells = matching_cells(self.scorer.terms(query), unit, query)
             if cells:
                 return "; ".join(cells)
         text = unit.text
         anchor = self.scorer.anchor(query, text)
         want = ask.want
         if want == AskedFor.NUMBER:
-            figs = _figures_of(text, ask, unit) or facts.figures(text)
+            figs = figures_of(text, ask, unit) or facts.figures(text)
             if not figs:
                 return ""
             if query.years:
@@ -707,7 +680,7 @@ class ExtractiveAnswerer:
             elif len({f.year for f in figs if f.year}) > 1:
                 return "; ".join(f"{f.text} ({f.year})" for f in figs if f.year)
             return min(figs, key=lambda f: abs(f.start - anchor)).text
-        spans = _SPANS.get(want)
+        spans = SPANS.get(want)
         if spans:
             found = spans(text)
             if want == AskedFor.DOC_NUMBER:
@@ -736,7 +709,7 @@ class ExtractiveAnswerer:
         return cite_span(n, chunk, chunk.start, chunk.end, chunk.text)
 
     def _abstain(self, query: Query, passages: list[ScoredChunk], reason: str) -> Answer:
-        text = _ABSTAIN_TEXT[(query.language, reason)].format(
+        text = ABSTAIN_TEXT[(query.language, reason)].format(
             unknown=", ".join(query.unknown_provinces), known=", ".join(sorted(self.view.provinces)),
             years=", ".join(map(str, query.years)))
         related = () if reason == "province" else self.related(passages)
@@ -746,68 +719,20 @@ class ExtractiveAnswerer:
 
 # --- helpers ---------------------------------------------------------------------------------------------
 
-_STARTS: dict[tuple[str, str], list[int]] = {}
 
 
-def _starts(source: str, version: str, units: tuple[Unit, ...]) -> list[int]:
-    key = (source, version)
-    if key not in _STARTS:
-        if len(_STARTS) > 512:
-            _STARTS.clear()
-        _STARTS[key] = [u.start for u in units]
-    return _STARTS[key]
 
 
-@lru_cache(maxsize=256)
-def _name_of(source: str, version: str, text: str, metadata: str) -> str:
-    """A document's name: its metadata, and its title block (the headings and capitalised lines before its
-    first ordinary sentence: "QUYẾT ĐỊNH / VỀ VIỆC BAN HÀNH QUY CHẾ …")."""
-    parts = [metadata]
-    titled = False
-    for unit in units_of(source, version, text)[:_TITLE_UNITS]:
-        letters = [c for c in unit.text if c.isalpha()]
-        capitals = letters and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
-        if unit.kind == "heading" or capitals:
-            parts.append(unit.text)
-            titled = titled or unit.kind == "heading"
-        elif (titled or _PREAMBLE.match(plain(unit.text))) and len(unit.text.split()) > _TITLE_LINE_WORDS:
-            break  # the text begins: its legal bases, or its first sentence after the title
-    return " ".join(parts)
 
 
-# The title block is among a document's first units (letterhead, number, date, type, title); a unit of more
-# words than this that is neither a heading nor in capitals is its text beginning.
-_TITLE_UNITS = 20
-_TITLE_LINE_WORDS = 5
 
 
-def _document_name(record: DocumentRecord) -> str:
-    m = record.metadata
-    metadata = " ".join(x for x in (m.title, m.doc_type, m.number) if x)
-    return _name_of(record.source, record.version, record.text, metadata)
 
 
-@lru_cache(maxsize=256)
-def _ordinals(source: str, version: str, text: str) -> frozenset[tuple[str, str]]:
-    return frozenset(_ORDINAL.findall(fold(text)))
 
 
-def _numbers_it(record: DocumentRecord, asked: set[tuple[str, str]]) -> bool:
-    """Whether a document is about the numbered thing asked: it names it with the asked number."""
-    written = _ordinals(record.source, record.version, record.text)
-    return asked <= written
 
 
-def _list_after(units: tuple[Unit, ...], intro: Unit) -> list[Unit]:
-    """The items (or rows) of the list a unit opens ("… cụ thể như sau:"), up to the next heading or text."""
-    items: list[Unit] = []
-    for unit in units[intro.index + 1:]:
-        if unit.kind not in ("item", "row"):
-            break
-        if unit.sentence >= 0 and items and items[-1].sentence == unit.sentence:
-            continue  # another clause of the same item
-        items.append(unit)
-    return items
 
 
 def _embedded_text(c: _Candidate) -> str:
@@ -823,165 +748,36 @@ def _embedded_text(c: _Candidate) -> str:
 _EMBEDDED_WORDS = 60
 
 
-def _doc_label(record: DocumentRecord) -> str:
-    return record.metadata.label() or record.source
 
 
-def _shown(quote: str) -> str:
-    return re.sub(r"\s+", " ", quote).strip()
 
 
-def _valid_name(value: str | None) -> str | None:
-    """A signer read from the metadata, when it is a personal name ("**" or a sentence is not)."""
-    if not value:
-        return None
-    found = facts.names(value)
-    return value if found and found[0][1] - found[0][0] >= len(value.strip()) - 1 else None
 
 
-def _issuer_spellings(body: str, province: str | None, min_words: int) -> list[str]:
-    """"Ban Thường vụ Tỉnh ủy Lai Châu" is written "Ban Thường vụ Tỉnh ủy" in its own text, "UBND tỉnh X"
-    as "ỦY BAN NHÂN DÂN / TỈNH X" in its header. A short form must keep at least ``min_words`` words (3):
-    "UBND tỉnh" alone is any mention of the province's committee ("báo cáo UBND tỉnh")."""
-    short = body[: -len(province)].strip() if province and body.endswith(province) else body
-    spellings = [body, body.replace("UBND", "Ủy ban nhân dân"), short, short.replace("UBND", "Ủy ban nhân dân")]
-    return list(dict.fromkeys(s for s in spellings if len(s.split()) >= min_words))
 
 
-def _loose(phrase: str) -> str:
-    """A phrase as a pattern that lets line breaks, spaces and emphasis vary ("ỦY BAN NHÂN DÂN\\nTỈNH X")."""
-    return r"[\s*_]+".join(re.escape(word) for word in phrase.split())
 
 
-_ABSTAIN_TEXT = {
-    ("en", "province"): "The documents don't cover {unknown}. Provinces in the collection: {known}.",
-    ("en", "year"): "The documents don't state this for {years}.",
-    ("en", "nothing"): "The documents don't say this.",
-    ("vi", "province"): "Kho tài liệu không có văn bản nào của tỉnh {unknown}. Các tỉnh hiện có: {known}.",
-    ("vi", "year"): "Các tài liệu không nêu nội dung này cho năm {years}.",
-    ("vi", "nothing"): "Các tài liệu hiện có không nêu thông tin này.",
-}
 
 
-_SPANS = {AskedFor.DATE: facts.schedule_dates, AskedFor.DOC_NUMBER: facts.doc_numbers, AskedFor.PERSON: facts.names,
-          AskedFor.FREQUENCY: facts.frequencies, AskedFor.BODY: facts.bodies}
-# Kinds whose answer is a fact a unit holds or lacks (a figure, a date …); text answers have none.
-_FACTS = frozenset((AskedFor.NUMBER, *_SPANS))
 
 
-@dataclass(frozen=True)
-class _Static:
-    forms: Forms
-    context: Forms
-    context_year: int | None
-    safe: bool
-    spans: dict[str, tuple[tuple[int, int], ...]]
-    figures: tuple[facts.Figure, ...]
-    preamble: bool  # a legal basis or a proposal cited before the operative text ("Căn cứ …", "Theo đề nghị …")
 
 
-def _has(kind: str, ask: Ask, unit: Unit, query: Query | None, record: DocumentRecord, static: _Static) -> bool:
-    """Whether the unit holds a fact of ``kind`` at all."""
-    text = unit.text
-    if kind == AskedFor.NUMBER:
-        return bool(_figures_of(text, ask, unit, static.figures))
-    if kind == AskedFor.DOC_NUMBER:  # another document than the one asked about
-        known = {norm_number(n) for n in (*(query.doc_numbers if query else ()), record.metadata.number or "")}
-        return any(norm_number(text[s:e]) not in known for s, e in static.spans[kind])
-    return bool(static.spans.get(kind, True))
 
 
-_NUMERIC_CELL = re.compile(r"^(?:[<>≤≥~]\s*)?\d{1,3}(?:[.,]\d{3})*(?:[.,]\d+)?\s*%?$")
 
 
-def _figures_of(text: str, ask: Ask, unit: Unit | None = None,
-                figures: tuple[facts.Figure, ...] | None = None) -> list[facts.Figure]:
-    """The figures of the asked unit; for "mấy cấp", also the bare counts of that noun ("3 cấp"); in a table
-    row, the numbers in its cells, with the row's or the column's unit ("Ha", "Mức thu phí (đồng)")."""
-    found = list(facts.figures(text) if figures is None else figures)
-    if unit is not None and unit.kind == "row":
-        found += _row_figures(unit, found)
-    found = [f for f in found if facts.unit_kind(f.unit) == ask.unit] if ask.unit else found
-    if ask.noun:  # "bao nhiêu doanh nghiệp": only counts of enterprises, never a percentage of them
-        noun = plain(ask.noun.split()[0])
-        found = [f for f in found if plain(f.unit).startswith(noun)]
-        covered = [(f.start, f.end) for f in found]
-        found += [f for f in facts.counts(text, ask.noun) if not any(s <= f.start < e for s, e in covered)]
-    return sorted(found, key=lambda f: f.start)
 
 
-def _row_figures(unit: Unit, found: list[facts.Figure]) -> list[facts.Figure]:
-    text = unit.text
-    words = [c for c in unit.cells if c and not _NUMERIC_CELL.match(c)]
-    # a row's unit is a short cell after its label ("Diện tích | Ha | 26.120 …"): "Ha"
-    units = [c for c in words[1:] if not re.search(r"\d", c) and len(c.split()) <= 3]
-    taken = [(f.start, f.end) for f in found]
-    out, pos = [], 0
-    for i, cell in enumerate(unit.cells):
-        if not cell:
-            continue
-        at = text.find(cell, pos)
-        if at < 0:
-            continue
-        pos = at + len(cell)
-        if not _NUMERIC_CELL.match(cell) or any(s <= at < e for s, e in taken):
-            continue
-        column = unit.columns[i] if i < len(unit.columns) else ""
-        from_column = re.search(r"\(([^)]+)\)", column)
-        cell_unit = ("%" if cell.endswith("%") else from_column.group(1) if from_column
-                     else units[0] if units else "")
-        years = facts.years(column)
-        out.append(facts.Figure(at, at + len(cell), cell, "", cell.rstrip("%").strip(), cell_unit,
-                                years[-1] if years else None))
-    return out
 
 
-def _matching_cells(terms: list[Term], unit: Unit, query: Query) -> list[str]:
-    """A table row's cells whose column header names what the question asks ("Cơ quan chủ trì" for "cơ quan
-    nào chủ trì", "Năm 2030" for "năm 2030"), as "header: cell"."""
-    out = []
-    for header, cell in zip(unit.columns, unit.cells):
-        if not header or not cell:
-            continue
-        forms = forms_of(header)
-        named = any(f" {' '.join(a)} " in (forms.folded if t.accented else forms.plain)
-                    for t in terms for a in t.alternatives)
-        dated = any(str(y) in header for y in query.years)
-        if named or dated:
-            out.append(f"{header}: {cell}")
-    return out if len(out) < len([c for c in unit.cells if c]) else []
 
 
-def _date_pattern(iso: str) -> str:
-    y, m, d = iso.split("-")
-    d, m = str(int(d)), str(int(m))
-    return rf"(?<!\d)0?{d}/0?{m}/{y}(?!\d)|ngày[\s*_]+0?{d}[\s*_]+tháng[\s*_]+0?{m}[\s*_]+năm[\s*_]+{y}"
 
 
-def _paragraph_before(full: str, start: int) -> str:
-    """The text of ``start``'s paragraph before it (where "Đến năm 2025, …" gives a sentence its year)."""
-    at = max(full.rfind("\n\n", 0, start), full.rfind("\n \n", 0, start))
-    line = full.rfind("\n", 0, start)
-    begin = at + 1 if at >= 0 else 0
-    if full[line + 1 : line + 3].lstrip()[:1] in "-+•":
-        begin = max(begin, line + 1)  # a list item starts its own paragraph
-    return full[begin:start]
 
 
-def _year_ok(query: Query, unit: Unit, ctx_year: int | None, period: str | None) -> bool:
-    if not query.years:
-        return True
-    text = unit.text
-    mentioned = set(facts.years(text)) | set(facts.years(" ".join(unit.columns)))
-    targets = {f.year for f in facts.figures(text) if f.year}
-    if any(y in mentioned or y == ctx_year for y in query.years):
-        return True
-    if targets or ctx_year:
-        return False  # the unit is about another year
-    if period and re.fullmatch(r"\d{4}-\d{4}", period):
-        lo, hi = map(int, period.split("-"))
-        return any(lo <= y <= hi for y in query.years)
-    return False
 
 
 def _candidate_year(c: _Candidate) -> int | None:
@@ -989,53 +785,13 @@ def _candidate_year(c: _Candidate) -> int | None:
     return targets[0] if len(set(targets)) == 1 else c.context_year
 
 
-def _figure_key(lead: str) -> str:
-    return re.sub(r"\s+", "", lead.lower())
 
 
-def _quote(unit: Unit, lead: str, max_words: int) -> str:
-    """How a unit is quoted in an answer: a sentence shortened around its lead fact; a table row with every
-    cell, each cut to ROW_CELL_WORDS words, so a deadline at the row's end is not cut off by a long task."""
-    if unit.kind == "row":
-        return " | ".join(_shorten(cell, "", ROW_CELL_WORDS) for cell in unit.cells if cell)
-    return _shorten(unit.text, lead, max_words)
 
 
-# Words of one cell in a quoted row, at most: a task's description is long, the body and the date are short.
-ROW_CELL_WORDS = 25
 
 
-def _shorten(text: str, lead: str, max_words: int) -> str:
-    words = text.split()
-    if len(words) <= max_words:
-        return text
-    at = text.find(lead) if lead else -1
-    centre = len(text[:at].split()) if at >= 0 else 0
-    lo = max(0, centre - max_words // 2)
-    hi = min(len(words), lo + max_words)
-    return ("… " if lo else "") + " ".join(words[lo:hi]) + (" …" if hi < len(words) else "")
 
 
-# "hàng năm" → "annually": data/extractive_frequency_en.tsv (units of time), data/extractive_every_words.txt
-_FREQUENCY_EN = dict(read_table(_DATA / "extractive_frequency_en.tsv", 2))
-_EVERY = re.compile(r"(?:" + "|".join(map(re.escape, read_lines(_DATA / "extractive_every_words.txt"))) + r")\s+("
-                    + "|".join(map(re.escape, _FREQUENCY_EN)) + r")$")
 
 
-def _english_lead(lead: str) -> str:
-    if not lead:
-        return ""
-    every = _EVERY.search(lead.lower())
-    if every:  # "định kỳ hàng năm"
-        return f"{_FREQUENCY_EN[every.group(1)].capitalize()} ({lead})"
-    if "; " in lead:  # "tối thiểu đạt 50% (2025); đạt 55% (2030)"
-        return "; ".join(_english_lead(part).split(" (")[0] + " (" + part.split(" (")[-1] for part in lead.split("; "))
-    low = lead.lower()
-    for vi, en in sorted(facts.COMPARATORS_EN.items(), key=lambda kv: -len(kv[0])):
-        if low.startswith(vi):
-            rest = lead[len(vi):].strip()
-            rest = re.sub(r"^đạt\s+", "", rest)
-            rest = rest.replace("trở lên", "or more")
-            english = f"{en} {rest}".strip()
-            return f"{english[:1].upper()}{english[1:]} ({lead})"
-    return lead

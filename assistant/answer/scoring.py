@@ -118,8 +118,8 @@ class ExtractiveSettings:
     # Every unit of a document is a candidate when the question names it (by number, or as the conversation's)
     # or when it holds most of the first this many passages: the search found the document, if not the passage.
     dominant_passages: int = 5
-    # The abstention threshold: the best supported unit's score must reach it. Chosen on the real-document dev
-    # questions (see the report of this change for precision and recall at this value).
+    # The abstention threshold: the best supported unit's score must reach it. The app sets it from
+    # Settings.min_support, calibrated there on the real-document dev questions (same default).
     min_support: float = 0.3
     # "Tỉnh nào …?": every province whose best unit scores within this of the best one is listed. Wider lists
     # provinces whose unit covers less of the question; narrower drops those that word it differently.

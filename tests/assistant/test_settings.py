@@ -22,6 +22,8 @@ from ingest.errors import ConfigError
         ("CCHC_WEIGHT_BM25", "inf", "Setting weight_bm25 must be a number between 0 and 100"),
         ("CCHC_WEIGHT_PLAIN", "nan", "Setting weight_plain must be a number between 0 and 100"),
         ("CCHC_TOP_K", "0", "Setting top_k must be between 1 and 100"),
+        ("CCHC_MIN_SUPPORT", "nan", "Setting min_support must be between 0 and 5"),
+        ("CCHC_MIN_SUPPORT", "-0.1", "Setting min_support must be between 0 and 5"),
         ("CCHC_CANDIDATES", "3", "Setting candidates must be between top_k (6) and 10000"),
         ("CCHC_CHUNK_TOKENS", "100000", "Setting chunk_tokens must be at most 8192"),
         ("CCHC_CHUNK_OVERLAP_SENTENCES", "-1", "Setting chunk_overlap_sentences must be between 0 and 20"),
@@ -58,3 +60,10 @@ def test_the_defaults_and_sensible_values_are_accepted() -> None:
         50.5, 1, 0.0, 5.0)
     assert settings.max_file_bytes == int(50.5 * 1024 * 1024)
     assert Settings().ingest_wait_s == 600.0
+
+
+def test_the_abstention_threshold_default_is_the_answerers_own():
+    from assistant.answer.scoring import ExtractiveSettings
+
+    # one calibrated value: the app's (Settings) and the answerer's default for direct use must not drift apart
+    assert Settings().min_support == ExtractiveSettings().min_support

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.settings import Settings
+from eval import metrics
 from eval import run as runner
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -52,3 +53,12 @@ def test_gated_metrics_stay_above_thresholds(suite_runs, suite):
         + "\n  ".join(problems)
         + "\n" + runner.format_summary(suite_runs[suite])
     )
+
+
+@pytest.mark.parametrize("suite", [s.name for s in runner.SUITES])
+def test_no_answer_is_taken_from_another_provinces_documents(suite_runs, suite):
+    # the worst failure: a figure attributed to the wrong province (not a floor to lower, always zero)
+    run = suite_runs[suite]
+    wrong = [(i["id"], i["province"], [c.get("province") for c in r["citations"]])
+             for i, r in metrics.pair_records(run.records, run.items) if metrics.other_province_answers([(i, r)])]
+    assert run.summary["other_province_answers"] == 0, wrong

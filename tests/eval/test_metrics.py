@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from eval import metrics
 from eval.metrics import (
     abstention_accuracy,
     abstention_precision_recall,
@@ -346,3 +347,13 @@ def test_summarize_by_kind_and_without_retrieval():
 def test_summarize_needs_records():
     with pytest.raises(ValueError, match="at least one record"):
         summarize([], [gold_item("q1")])
+
+
+def test_other_province_answers_count_only_answers_citing_another_province():
+    item = {"id": "q", "province": "Lai Châu", "answerable": True}
+    cite = lambda *ps: {"abstained": False, "citations": [{"province": p} for p in ps]}  # noqa: E731
+    assert metrics.other_province_answers([(item, cite("Điện Biên"))]) == 1
+    assert metrics.other_province_answers([(item, cite("Lai Châu", "Điện Biên"))]) == 0
+    assert metrics.other_province_answers([(item, cite(""))]) == 0  # a national document
+    assert metrics.other_province_answers([(item, {"abstained": True, "citations": []})]) == 0
+    assert metrics.other_province_answers([({**item, "province": None}, cite("Điện Biên"))]) == 0

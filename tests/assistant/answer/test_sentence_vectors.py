@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from assistant.answer.extractive import _SentenceVectors
+from assistant.answer.similarity import SentenceVectors
 
 
 class _SlowEmbedder:
@@ -23,7 +23,7 @@ class _SlowEmbedder:
 
 
 def test_each_thread_scores_against_its_own_question():
-    vectors = _SentenceVectors(_SlowEmbedder(), size=1)  # size 1: every call also evicts the other's unit
+    vectors = SentenceVectors(_SlowEmbedder(), size=1)  # size 1: every call also evicts the other's unit
     results: dict[str, list[list[float]]] = {"one": [], "two": []}
 
     def ask(question: str) -> None:
