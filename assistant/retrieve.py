@@ -5,7 +5,7 @@ BM25 over accent-less text, fused by weighted reciprocal rank, filtered and boos
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -69,7 +69,6 @@ class CorpusView:
         self.keyword = KeywordIndex(list(self.chunks), [s.keyword_fields for s in chunks])
         self.versions = {s: r.version for s, r in documents.items()}
         self._province_sources: dict[str, set[str]] = {}
-        self._spelled: dict[tuple[str, ...], tuple[str, ...]] | None = None  # restore_diacritics, built once
 
     @classmethod
     def load(cls, index: ChromaIndex) -> CorpusView:
@@ -115,16 +114,16 @@ class CorpusView:
 
     def restore_diacritics(self, text: str) -> str:
         """A question typed without diacritics, written as the collection writes its words: each run of up to
-        three accent-less words becomes the collection's most frequent spelling of it ("thu tuc hanh chinh" →
-        "thủ tục hành chính"), so word segmentation and the vectors read it as Vietnamese; the words of questions
-        ("bao nhieu" → "bao nhiêu") are read first. Words the collection never writes, numbers and words typed
-        with diacritics stay as typed."""
+        three accent-less words becomes its most frequent spelling in the passages those words find ("thu tuc
+        hanh chinh" → "thủ tục hành chính"), so word segmentation and the vectors read it as Vietnamese; the
+        words of questions ("bao nhieu" → "bao nhiêu") are read first. Words those passages never write,
+        numbers and words typed with diacritics stay as typed."""
         words = list(re.finditer(r"\w+", text))
         spelled: dict[int, str] = {}
         # the phrases of questions, then the collection's phrases, then single words (questions' first)
         phrases = range(_RESTORE_WORDS, 1, -1)
-        passes = ((_question_spellings(), phrases), (self._spellings(), phrases),
-                  (_question_spellings(), (1,)), (self._spellings(), (1,)))
+        local = self._spellings(text)
+        passes = ((_question_spellings(), phrases), (local, phrases), (_question_spellings(), (1,)), (local, (1,)))
         for table, sizes in passes:
             i = 0
             while i < len(words):
@@ -151,26 +150,36 @@ class CorpusView:
                 pos = w.end()
         return "".join(out) + text[pos:]
 
-    def _spellings(self) -> dict[tuple[str, ...], tuple[str, ...]]:
-        if self._spelled is None:
-            counts: dict[tuple[str, ...], dict[tuple[str, ...], int]] = {}
-            for stored in self.chunks.values():
-                tokens = re.findall(r"\w+", fold(stored.chunk.text))
-                for n in range(1, _RESTORE_WORDS + 1):
-                    for j in range(len(tokens) - n + 1):
-                        gram = tuple(tokens[j : j + n])
-                        key = tuple(plain(t) for t in gram)
-                        forms = counts.setdefault(key, {})
-                        forms[gram] = forms.get(gram, 0) + 1
-            # a phrase of several words counts when the collection writes it twice: once may be an accident
-            self._spelled = {key: max(forms, key=forms.get) for key, forms in counts.items()
-                             if len(key) == 1 or sum(forms.values()) >= _RESTORE_MIN_COUNT}
-        return self._spelled
+    def _spellings(self, text: str) -> dict[tuple[str, ...], tuple[str, ...]]:
+        """The spellings of the passages closest to ``text`` by its accent-less words (the keyword index's
+        plain field): the words as the documents the question is about write them. Reading only those keeps
+        the cost of a question independent of the collection's size, and picks the spelling that fits its
+        subject ("ban hành" in a decree, "bản" where a text counts copies)."""
+        hits = self.keyword.search("plain", plain_tokens(text), _RESTORE_PASSAGES)
+        return spelling_table(self.chunks[h.chunk_id].chunk.text for h in hits if h.chunk_id in self.chunks)
+
+
+def spelling_table(texts: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Accent-less runs of 1 to _RESTORE_WORDS words → their most frequent spelling in ``texts``."""
+    counts: dict[tuple[str, ...], dict[tuple[str, ...], int]] = {}
+    for text in texts:
+        tokens = re.findall(r"\w+", fold(text))
+        for n in range(1, _RESTORE_WORDS + 1):
+            for j in range(len(tokens) - n + 1):
+                gram = tuple(tokens[j : j + n])
+                key = tuple(plain(t) for t in gram)
+                forms = counts.setdefault(key, {})
+                forms[gram] = forms.get(gram, 0) + 1
+    # a phrase of several words counts when the passages write it twice: once may be an accident
+    return {key: max(forms, key=forms.get) for key, forms in counts.items()
+            if len(key) == 1 or sum(forms.values()) >= _RESTORE_MIN_COUNT}
 
 
 # Words restore_diacritics reads as one phrase, at most: three tell "ban hành"/"bản hành" apart by context.
 _RESTORE_WORDS = 3
 _RESTORE_MIN_COUNT = 2
+# Passages whose spellings restore a question: about the first page of keyword hits on its accent-less words.
+_RESTORE_PASSAGES = 40
 
 
 @lru_cache(maxsize=1)

@@ -238,3 +238,27 @@ def test_an_english_question_reaches_the_vietnamese_passage(retriever) -> None:
 def test_a_document_number_question_reaches_that_document(retriever, question: str, source: str) -> None:
     docs = retriever.invoke(question)
     assert docs and {d.metadata["source"] for d in docs} == {source}
+
+
+# --- questions typed without diacritics ------------------------------------------------------------------
+
+def test_a_question_without_diacritics_is_spelled_as_the_documents_write_it(view_and_index):
+    view, _ = view_and_index
+    assert view.restore_diacritics("chi phi tuan thu giam dan") == "chi phí tuân thủ giảm dần"
+
+
+def test_words_typed_with_diacritics_numbers_and_unknown_words_stay_as_typed(view_and_index):
+    view, _ = view_and_index
+    assert view.restore_diacritics("muc tieu nam 2025 xyzzy Hà Nội") == "mục tiêu năm 2025 xyzzy Hà Nội"
+
+
+def test_restoring_reads_only_the_passages_the_words_find(view_and_index, monkeypatch):
+    # the cost of a question must not grow with the collection: the spellings come from the keyword hits
+    view, _ = view_and_index
+    import assistant.retrieve as retrieve
+
+    seen: list[list[str]] = []
+    original = retrieve.spelling_table
+    monkeypatch.setattr(retrieve, "spelling_table", lambda texts: seen.append(list(texts)) or original(seen[-1]))
+    view.restore_diacritics("tap huan ky nang")
+    assert seen and seen[0] == ["tập huấn kỹ năng giao tiếp cho công chức cấp xã"]
