@@ -93,7 +93,7 @@ class CorpusView:
             if not own and successor and successor != province:
                 name = re.compile(rf"(?<!\w){re.escape(fold(province))}(?!\w)")
                 own |= {s for s, r in self.documents.items()
-                        if r.metadata.province == successor and name.search(fold(r.text or ""))}
+                        if r.metadata.province == successor and name.search(fold(self.text(s)))}
             self._province_sources[province] = own
         return self._province_sources[province]
 
@@ -107,10 +107,15 @@ class CorpusView:
         if own:
             return own
         return {s for s, r in self.documents.items()
-                if wanted & {norm_number(n) for n in doc_numbers_in(document_opening(r))}}
+                if wanted & {norm_number(n) for n in doc_numbers_in(document_opening(r, self.text(s)))}}
 
     def is_empty(self) -> bool:
         return not self.chunks
+
+    def text(self, source: str) -> str:
+        """A document's full text (what citation offsets index); empty when it is not served."""
+        record = self.documents.get(source)
+        return (record.text or "") if record is not None else ""
 
     def restore_diacritics(self, text: str) -> str:
         """A question typed without diacritics, written as the collection writes its words: each run of up to
@@ -201,8 +206,8 @@ def _question_spellings() -> dict[tuple[str, ...], tuple[str, ...]]:
 _OPENING_CHARS = 800
 
 
-def document_opening(record: DocumentRecord) -> str:
-    opening = (record.text or "")[:_OPENING_CHARS]
+def document_opening(record: DocumentRecord, text: str) -> str:
+    opening = text[:_OPENING_CHARS]
     basis = re.search(r"(?i)căn\s+cứ", opening)
     return f"{record.metadata.title or ''} {opening[: basis.start()] if basis else opening}"
 

@@ -76,10 +76,10 @@ _TITLE_UNITS = 20
 _TITLE_LINE_WORDS = 5
 
 
-def document_name(record: DocumentRecord) -> str:
+def document_name(record: DocumentRecord, text: str) -> str:
     m = record.metadata
     metadata = " ".join(x for x in (m.title, m.doc_type, m.number) if x)
-    return _name_of(record.source, record.version, record.text, metadata)
+    return _name_of(record.source, record.version, text, metadata)
 
 
 @lru_cache(maxsize=256)
@@ -87,9 +87,9 @@ def _ordinals(source: str, version: str, text: str) -> frozenset[tuple[str, str]
     return frozenset(ORDINAL.findall(fold(text)))
 
 
-def numbers_it(record: DocumentRecord, asked: set[tuple[str, str]]) -> bool:
+def numbers_it(record: DocumentRecord, text: str, asked: set[tuple[str, str]]) -> bool:
     """Whether a document is about the numbered thing asked: it names it with the asked number."""
-    written = _ordinals(record.source, record.version, record.text)
+    written = _ordinals(record.source, record.version, text)
     return asked <= written
 
 

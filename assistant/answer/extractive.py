@@ -244,7 +244,7 @@ class ExtractiveAnswerer:
     def _signature(self, query: Query, record: DocumentRecord, want: str) -> Answer | None:
         """The signer (or the signer's position) read from the document's signature block: the last unit that
         is a position line in capitals followed by a personal name ("KT. CHỦ TỊCH PHÓ CHỦ TỊCH Nguyễn Lộc Hà")."""
-        for unit in reversed(units_of(record.source, record.version, record.text)):
+        for unit in reversed(self._units(record)):
             if unit.kind == "heading" or len(unit.text.split()) > self.settings.signature_words:
                 continue
             names = facts.names(unit.text)
@@ -286,9 +286,9 @@ class ExtractiveAnswerer:
         for rank, scored in enumerate(passages):
             chunk = scored.chunk
             record = self.view.documents.get(chunk.source)
-            if record is None or not record.text:
+            if record is None or not self.view.text(record.source):
                 continue
-            units = units_of(record.source, record.version, record.text)
+            units = self._units(record)
             starts = unit_starts(record.source, record.version, units)
             first = max(0, bisect.bisect_right(starts, chunk.start) - 1)
             for unit in units[first:]:
@@ -302,13 +302,13 @@ class ExtractiveAnswerer:
             record = self.view.documents[source]
             chunk = next(p.chunk for p in passages if p.chunk.source == source)
             residual = self._residual(terms, record)
-            for unit in units_of(record.source, record.version, record.text):
+            for unit in self._units(record):
                 if unit.kind != "heading" and (source, unit.index) not in found:
                     found[(source, unit.index)] = self._candidate(query, ask, terms, record, unit, len(passages),
                                                                   chunk, residual)
         asked = set(ORDINAL.findall(fold(query.text)))
         if asked:  # "phiên họp lần thứ sáu": only a document that names it (not one about "lần thứ năm")
-            found = {k: c for k, c in found.items() if numbers_it(c.record, asked)}
+            found = {k: c for k, c in found.items() if numbers_it(c.record, self.view.text(c.source), asked)}
         candidates = self._with_partners(ask, terms, list(found.values()))
         return self._with_similarity(query, candidates)
 
@@ -349,13 +349,17 @@ class ExtractiveAnswerer:
             text = unit.text
             found = StaticFacts(
                 forms_of(text), forms_of(unit.context),
-                facts.context_year(paragraph_before(record.text, unit.start), (*unit.headings, unit.label)),
+                facts.context_year(paragraph_before(self.view.text(record.source), unit.start),
+                                   (*unit.headings, unit.label)),
                 not addresses_assistant(text),
                 {kind: tuple(spans(text)) for kind, spans in SPANS.items()},
                 tuple(facts.figures(text)),
                 bool(PREAMBLE.match(plain(text))))
             self._statics[key] = found
         return found
+
+    def _units(self, record: DocumentRecord) -> tuple[Unit, ...]:
+        return units_of(record.source, record.version, self.view.text(record.source))
 
     def _meta_forms(self, record: DocumentRecord):
         m = record.metadata
@@ -364,7 +368,7 @@ class ExtractiveAnswerer:
     def _residual(self, terms: list[Term], record: DocumentRecord) -> list[Term]:
         """The terms the document's own title does not hold (its metadata and the opening of its text, up to its
         legal bases): those say what the question asks of the document, the others which document it is."""
-        names = forms_of(document_name(record))
+        names = forms_of(document_name(record, self.view.text(record.source)))
         rest = [t for t in terms if not self.scorer.match([t], names)[0]]
         return rest or terms
 
@@ -381,7 +385,7 @@ class ExtractiveAnswerer:
                          key=lambda c: -c.score)[: s.partner_candidates]
         out = list(candidates)
         for c in topical:
-            units = units_of(c.record.source, c.record.version, c.record.text)
+            units = self._units(c.record)
             if ask.want == AskedFor.NUMBER and ask.unit is None and c.unit.text.rstrip().endswith(":"):
                 items = list_after(units, c.unit)
                 if len(items) >= s.min_list_items:
@@ -527,7 +531,7 @@ class ExtractiveAnswerer:
         units of its document that score almost as well — each cited, in document order."""
         s = self.settings
         chosen = [best]
-        units = units_of(best.record.source, best.record.version, best.record.text)
+        units = self._units(best.record)
         if best.unit.sentence >= 0:  # a clause of a long sentence (a list written as one): the whole sentence
             clauses = [u for u in units if u.sentence == best.unit.sentence]
             whole = replace(best.unit, start=clauses[0].start, end=clauses[-1].end,
@@ -568,7 +572,7 @@ class ExtractiveAnswerer:
     def _summary(self, query: Query, record: DocumentRecord) -> Answer | None:
         """A document's summary from its structure: its numbered parts at their top level ("I. MỤC ĐÍCH, YÊU
         CẦU", "II. NHIỆM VỤ …", or its articles) and the first sentence or item of each, each cited."""
-        units = units_of(record.source, record.version, record.text)
+        units = self._units(record)
         numbered = [u for u in units if u.kind == "heading" and OUTLINE.match(u.text)]
         if not numbered:
             return None
@@ -598,7 +602,7 @@ class ExtractiveAnswerer:
         s = self.settings
         record = best.record
         terms = self._residual(self.scorer.terms(query), record)
-        units = units_of(record.source, record.version, record.text)
+        units = self._units(record)
         scored = []
         for unit in units:
             if unit.kind != "heading":
@@ -700,8 +704,9 @@ class ExtractiveAnswerer:
 
     def _unit_citation(self, n: int, record: DocumentRecord, unit: Unit) -> Citation:
         m = record.metadata
+        quote = self.view.text(record.source)[unit.start:unit.end]
         return Citation(n=n, source=record.source, title=m.title or m.label() or record.source,
-                        province=m.province or "", quote=record.text[unit.start:unit.end], start=unit.start,
+                        province=m.province or "", quote=quote, start=unit.start,
                         end=unit.end, number=m.number or "", doc_type=m.doc_type or "",
                         issue_date=m.issue_date or "", heading=" > ".join(unit.headings))
 
