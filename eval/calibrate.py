@@ -2,9 +2,8 @@
 
 Answers the dev suite once per candidate threshold, on one index and one embedder, and writes a table of
 answer accuracy and abstention precision and recall per value (eval/reports/calibration.md). The chosen
-value is the one with the best dev answer accuracy, ties broken towards abstaining (the higher threshold):
-saying "the documents don't say" wrongly is a lesser failure than a wrong figure. The held-out suite is
-never looked at here: it is reported by `make eval` at the chosen value.
+value is the one with the best dev answer accuracy, the middle of the values that reach it when several
+do. The held-out suite is never looked at here: it is reported by `make eval` at the chosen value.
 
     python -m eval.calibrate [--fresh-index] [--values 0.1,0.2,...]
 """
@@ -37,8 +36,12 @@ class Point:
 
 
 def choose(points: Sequence[Point]) -> Point:
-    """The best dev answer accuracy; among equals, the highest threshold (abstain rather than guess)."""
-    return max(points, key=lambda p: (round(p.answer_accuracy, 6), p.threshold))
+    """The best dev answer accuracy; when several values reach it, the middle one of them (the lower middle of
+    an even count): a value at the edge of the plateau is the one most likely to fall off it on documents
+    the dev split does not hold."""
+    best = max(round(p.answer_accuracy, 6) for p in points)
+    tied = sorted((p for p in points if round(p.answer_accuracy, 6) == best), key=lambda p: p.threshold)
+    return tied[(len(tied) - 1) // 2]
 
 
 def sweep(settings: Settings, values: Sequence[float], pipeline_for, suite_name: str = "real-dev") -> list[Point]:

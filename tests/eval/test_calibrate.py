@@ -14,9 +14,11 @@ def test_the_best_dev_accuracy_wins():
     assert choose(points).threshold == 0.3
 
 
-def test_ties_go_to_the_higher_threshold():
-    # abstaining wrongly is the lesser failure: between equal accuracies, abstain more
-    assert choose([_p(0.2, 0.8), _p(0.4, 0.8), _p(0.6, 0.7)]).threshold == 0.4
+def test_ties_take_the_middle_of_the_plateau():
+    # a value at the plateau's edge is the likeliest to fall off it on unseen documents
+    plateau = [_p(0.1, 0.8), _p(0.2, 0.8), _p(0.3, 0.8), _p(0.4, 0.8), _p(0.6, 0.7)]
+    assert choose(plateau).threshold == 0.2
+    assert choose(plateau[:3]).threshold == 0.2
 
 
 def test_report_marks_the_chosen_value_and_shows_precision_and_recall():
