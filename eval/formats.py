@@ -173,7 +173,7 @@ def _runs(text: str) -> list[tuple[str, bool, bool]]:
 
     A leading "* " is a bullet typed as text and stays. Unbalanced markers (the portals leave many) are
     dropped, not printed: a Word document shows no asterisks."""
-    if text.startswith("* "):
+    if text.startswith("* ") and text[2:].strip(" *"):  # "* *" is an empty emphasis, not a bullet
         return [("* ", False, False), *_runs(text[2:])]
     out: list[tuple[str, bool, bool]] = []
     bold = italic = False
