@@ -8,6 +8,9 @@ Answers come from ``assistant.batch.answer_all`` on a pipeline built like ``assi
 any question file in that format can be scored; items carrying gold fields ("answerable", "key_facts", ...)
 are scored with ``eval.metrics``, a file without them gets latency only.
 
+The real-document gold set is also measured as DOCX: the documents ``eval.formats.docx_selection`` picks are
+ingested as Word files converted at evaluation time instead of their markdown, and their gold items re-pointed.
+
 Recall@10 needs more passages than an answer retrieves (top_k, 6 by default): after each answer the question
 is understood again (same previous turn) and searched with k=10, after the answer's latency was measured.
 """
