@@ -213,6 +213,10 @@ def format_summary(run: EvalRun) -> str:
             lines.append(f"    {kind:16s} {row['n']:4d}  {_pct(row['answer_accuracy']):>6}"
                          f"  {_pct(row['abstention_accuracy']):>6}"
                          f"  {_pct(row['citation_recall']):>6}  {_pct(row['recall@5']):>5}")
+        lines.append("  per format           n     answer  abstain  cit.rec")
+        for fmt, row in s.get("by_format", {}).items():
+            lines.append(f"    {fmt:16s} {row['n']:4d}  {_pct(row['answer_accuracy']):>6}"
+                         f"  {_pct(row['abstention_accuracy']):>6}  {_pct(row['citation_recall']):>6}")
         failed = sum(1 for item, record in zip(run.items, run.records)
                      if is_graded(item) and failure_reasons(item, record))
         lines.append(f"  {failed} question(s) failed (wrong answer or no gold citation)")

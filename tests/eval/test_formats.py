@@ -254,3 +254,15 @@ def test_gold_items_of_a_substitute_point_at_the_docx(corpus):
     assert moved["gold_source"] == "a.docx" and remapped.notes == []
     assert docx_text[moved["gold_spans"][0][0]:moved["gold_spans"][0][1]] == "Nguyễn Văn A"
     assert "a.md" in runner.format_note(remapped, "real-dev")
+
+
+def test_report_and_text_summary_show_the_format_table():
+    from types import SimpleNamespace
+
+    from eval.report import format_table
+
+    row = {"n": 2, "answer_accuracy": 0.5, "abstention_accuracy": 1.0, "citation_recall": 1.0}
+    run = SimpleNamespace(summary={"by_format": {"docx": row, "md": {**row, "answer_accuracy": 1.0}}})
+    lines = format_table(run)
+    assert lines[0].startswith("| Format | n | Answer acc.") and "| docx | 2 | 0.500 |" in lines[2]
+    assert "| md | 2 | 1.000 |" in lines[3]
