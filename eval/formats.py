@@ -342,14 +342,15 @@ def remap_items(items: Sequence[Mapping], texts: Mapping[str, tuple[str, str]]) 
                 continue
             kept_spans.append(list(found))
             kept_sources.append(docx_name(source))
+        renamed = [docx_name(s) if s in texts else s for s in sources]
         new["gold_spans"] = kept_spans
-        if parallel:
-            new["gold_sources"] = kept_sources or [docx_name(s) if s in texts else s for s in sources]
-            if not kept_spans:  # parallel lists must stay parallel: keep the sources in gold_source terms
-                new.pop("gold_sources")
-                new["gold_source"] = docx_name(sources[0]) if sources[0] in texts else sources[0]
-        else:
-            new["gold_source"] = docx_name(item["gold_source"])
+        if not parallel:
+            new["gold_source"] = renamed[0]
+        elif kept_spans:
+            new["gold_sources"] = kept_sources  # stays parallel to the spans kept
+        else:  # no span left to pair with a source: the first document stays the one to cite
+            del new["gold_sources"]
+            new["gold_source"] = renamed[0]
         out.append(new)
     return Remapped(out, notes)
 

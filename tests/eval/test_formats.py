@@ -266,3 +266,14 @@ def test_report_and_text_summary_show_the_format_table():
     lines = format_table(run)
     assert lines[0].startswith("| Format | n | Answer acc.") and "| docx | 2 | 0.500 |" in lines[2]
     assert "| md | 2 | 1.000 |" in lines[3]
+
+
+def test_a_cross_document_item_keeps_its_sources_parallel_to_its_spans():
+    md, other = "Điểm PCI 66.", "Điểm PAR 88."
+    item = {"id": "x", "answerable": True, "key_facts": [["66"], ["88"]], "gold_sources": ["a.md", "b.md"],
+            "gold_spans": [[0, 12], [0, 12]]}
+    moved = formats.remap_items([item], {"a.md": (md, "Điểm PCI 66.")}).items[0]
+    assert moved["gold_sources"] == ["a.docx", "b.md"] and moved["gold_spans"] == [[0, 12], [0, 12]]
+    lost = formats.remap_items([item], {"a.md": (md, "khác"), "b.md": (other, "khác")})
+    assert lost.items[0]["gold_spans"] == [] and lost.items[0]["gold_source"] == "a.docx"
+    assert "gold_sources" not in lost.items[0] and len(lost.notes) == 2
