@@ -273,8 +273,10 @@ def gold_items(items: list[dict], corpora: Sequence[Path]) -> formats.Remapped:
 
 def format_note(remapped: formats.Remapped, what: str) -> str:
     """One line on the DOCX substitutes and the spans that could not be found in them."""
-    lost = f"; {len(remapped.notes)} gold span(s) not found in the DOCX text, left out of retrieval scores: " \
-        + "; ".join(remapped.notes) if remapped.notes else "; every gold span found in the DOCX text"
+    lost = "; every gold span found in the DOCX text"
+    if remapped.notes:
+        lost = (f"; {len(remapped.notes)} gold span(s) not found in the DOCX text, left out of retrieval scores: "
+                + "; ".join(remapped.notes))
     return (f"Note: {what}: {', '.join(docx_substitutes())} ingested as DOCX (converted by eval/formats.py) "
             f"instead of markdown{lost}")
 
