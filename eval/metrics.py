@@ -303,7 +303,7 @@ def pair_records(records: Sequence[Mapping], gold: Sequence[Mapping]) -> list[Pa
 def _retrieval(pairs: Sequence[Pair]) -> dict | None:
     queries = []
     for item, record in pairs:
-        if item["answerable"] and "retrieved" in record:
+        if item["answerable"] and "retrieved" in record and item.get("gold_spans"):
             ranked = [(r["source"], int(r["start"]), int(r["end"])) for r in record["retrieved"]]
             queries.append((ranked, gold_span_triples(item)))
     if not queries:
@@ -339,6 +339,23 @@ def other_province_answers(items_with_answers: Sequence[Pair]) -> int:
         if provinces and item["province"] not in provinces:
             count += 1
     return count
+
+
+def item_format(item: Mapping) -> str:
+    """The file format of the documents holding an item's answer: the gold sources' suffix ("md", "docx",
+    "txt"; several joined by "+"), "none" for an item without a gold source (an unanswerable question)."""
+    suffixes = sorted({s.rsplit(".", 1)[-1].lower() if "." in s else "?" for s in gold_sources(item)})
+    return "+".join(suffixes) or "none"
+
+
+def by_format(items_with_answers: Sequence[Pair]) -> dict:
+    """Answer accuracy and citation recall per ``item_format``: whether a document's file format matters."""
+    out = {}
+    for fmt in sorted({item_format(i) for i, _ in items_with_answers}):
+        sub = [(i, r) for i, r in items_with_answers if item_format(i) == fmt]
+        out[fmt] = {"n": len(sub), "answer_accuracy": answer_accuracy(sub),
+                    "abstention_accuracy": abstention_accuracy(sub), "citation_recall": citation_recall(sub)}
+    return out
 
 
 def summarize(records: Sequence[Mapping], gold: Sequence[Mapping]) -> dict:
@@ -378,4 +395,5 @@ def summarize(records: Sequence[Mapping], gold: Sequence[Mapping]) -> dict:
         "latency": _latency(pairs),
         "modes": modes,
         "by_kind": by_kind,
+        "by_format": by_format(pairs),
     }

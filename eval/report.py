@@ -142,6 +142,13 @@ def kind_table(run: EvalRun) -> list[str]:
     return _table(["Kind", "n", "Answer acc.", "Abstention acc.", "Citation R", "R@5"], rows)
 
 
+def format_table(run: EvalRun) -> list[str]:
+    """Per file format of the gold documents (md, docx, txt; "none": unanswerable items)."""
+    rows = [[fmt, row["n"], _n(row["answer_accuracy"]), _n(row["abstention_accuracy"]), _n(row["citation_recall"])]
+            for fmt, row in run.summary.get("by_format", {}).items()]
+    return _table(["Format", "n", "Answer acc.", "Abstention acc.", "Citation R"], rows)
+
+
 def _facts(item: Mapping) -> str:
     if not item["answerable"]:
         return "none: the corpus does not answer this, the assistant should abstain"
@@ -255,6 +262,7 @@ def render_markdown(runs: Sequence[EvalRun], skipped: Sequence[str], command: st
                   f"{', '.join(mismatched)}.", ""]
     if detailed is not None:
         lines += [f"## Per kind ({detailed.config})", "", *kind_table(detailed), "",
+                  f"## Per document format ({detailed.config})", "", *format_table(detailed), "",
                   f"## Failures ({detailed.config}), question by question", "", *failure_section(detailed), ""]
         others = other_failures(graded, detailed)
         if others:
@@ -350,6 +358,7 @@ def render_suites_markdown(runs: Sequence[EvalRun], skipped: Sequence[str], comm
         if detailed is None:
             continue
         lines += [f"## {s.name}: per kind ({detailed.config})", "", *kind_table(detailed), "",
+                  f"## {s.name}: per document format ({detailed.config})", "", *format_table(detailed), "",
                   f"## {s.name}: failures ({detailed.config}), question by question", "",
                   *failure_section(detailed), ""]
         others = other_failures(suite_runs, detailed)

@@ -8,6 +8,9 @@ Answers come from ``assistant.batch.answer_all`` on a pipeline built like ``assi
 any question file in that format can be scored; items carrying gold fields ("answerable", "key_facts", ...)
 are scored with ``eval.metrics``, a file without them gets latency only.
 
+The real-document gold set is also measured as DOCX: the documents ``eval.formats.docx_selection`` picks are
+ingested as Word files converted at evaluation time instead of their markdown, and their gold items re-pointed.
+
 Recall@10 needs more passages than an answer retrieves (top_k, 6 by default): after each answer the question
 is understood again (same previous turn) and searched with k=10, after the answer's latency was measured.
 """
@@ -24,6 +27,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, Settings
+from eval import formats
+from eval.metrics import item_format
 from eval.report import write_report, write_suites_report
 from eval.scoring import (  # noqa: F401  (re-exported: the runner's public names)
     CONFIGURATIONS,
@@ -50,6 +55,9 @@ DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "gold.jsonl"
 GOLD_CORPUS = PROJECT_ROOT / "data" / "corpus"  # the files the gold spans index (eval.validate_gold.DEFAULT_CORPUS)
 DEFAULT_REPORT_DIR = PROJECT_ROOT / "eval" / "reports"
 DEFAULT_RECORDS_DIR = PROJECT_ROOT / "build" / "eval"
+DOCX_GOLD = PROJECT_ROOT / "eval" / "gold_real.jsonl"  # the gold set whose documents eval.formats selects from
+# Our own gold documents, converted by a fixture: CCHC_MAX_FILE_MB guards user uploads, not these.
+_FIXTURE_MAX_BYTES = 500 * 1024 * 1024
 
 
 def llm_unavailable(settings: Settings) -> str:
@@ -205,6 +213,10 @@ def format_summary(run: EvalRun) -> str:
             lines.append(f"    {kind:16s} {row['n']:4d}  {_pct(row['answer_accuracy']):>6}"
                          f"  {_pct(row['abstention_accuracy']):>6}"
                          f"  {_pct(row['citation_recall']):>6}  {_pct(row['recall@5']):>5}")
+        lines.append("  per format           n     answer  abstain  cit.rec")
+        for fmt, row in s.get("by_format", {}).items():
+            lines.append(f"    {fmt:16s} {row['n']:4d}  {_pct(row['answer_accuracy']):>6}"
+                         f"  {_pct(row['abstention_accuracy']):>6}  {_pct(row['citation_recall']):>6}")
         failed = sum(1 for item, record in zip(run.items, run.records)
                      if is_graded(item) and failure_reasons(item, record))
         lines.append(f"  {failed} question(s) failed (wrong answer or no gold citation)")
@@ -223,11 +235,59 @@ def write_records(path: Path, records: Sequence[Mapping]) -> None:
 PipelineFactory = Callable[[Settings], object]
 
 
+# --- the DOCX substitutes (issue 12 item 8: the gold set in more than one format) ---------------------
+
+def docx_substitutes() -> list[str]:
+    """The markdown documents of the real-document gold set evaluated as DOCX (``eval.formats.docx_selection``)."""
+    from assistant.batch import read_questions
+
+    return formats.docx_selection(read_questions(DOCX_GOLD))
+
+
+def corpus_paths(corpora: Sequence[Path], folder: Path) -> list[Path]:
+    """What the evaluation ingests: ``corpora``, the DOCX substitutes (written into ``folder``) in place of
+    their markdown, never both (two copies would compete for every question)."""
+    return formats.substitute(corpora, docx_substitutes(), folder)
+
+
+def substitute_texts(corpora: Sequence[Path]) -> dict[str, tuple[str, str]]:
+    """Markdown name -> (its text, the text of its DOCX substitute), both as ``ingest.load`` reads them."""
+    from ingest.load import discover, load_file
+
+    chosen = set(docx_substitutes())
+    texts = {}
+    with tempfile.TemporaryDirectory(prefix="cchc-eval-docx-") as folder:
+        for path in discover(list(corpora))[0]:
+            if path.name in chosen:
+                docx = formats.markdown_to_docx(path, Path(folder) / formats.docx_name(path.name))
+                texts[path.name] = (load_file(path, _FIXTURE_MAX_BYTES).text, load_file(docx, _FIXTURE_MAX_BYTES).text)
+    return texts
+
+
+def gold_items(items: list[dict], corpora: Sequence[Path]) -> formats.Remapped:
+    """``items`` with the gold sources and spans of the DOCX substitutes re-pointed at the DOCX text."""
+    if not any(s in set(docx_substitutes()) for item in items for s in formats.item_sources(item)):
+        return formats.Remapped(items)
+    return formats.remap_items(items, substitute_texts(corpora))
+
+
+def format_note(remapped: formats.Remapped, what: str) -> str:
+    """One line on the DOCX substitutes and the spans that could not be found in them."""
+    lost = "; every gold span found in the DOCX text"
+    if remapped.notes:
+        lost = (f"; {len(remapped.notes)} gold span(s) not found in the DOCX text, left out of retrieval scores: "
+                + "; ".join(remapped.notes))
+    return (f"Note: {what}: {', '.join(docx_substitutes())} ingested as DOCX (converted by eval/formats.py) "
+            f"instead of markdown{lost}")
+
+
 def ingest_gold_corpus(settings: Settings, embedder, corpora: Sequence[Path] = (GOLD_CORPUS,)) -> None:
-    """Ingest data/corpus (what the gold spans index) into the index ``settings`` name, as `assistant ingest` does."""
+    """Ingest data/corpus (what the gold spans index) into the index ``settings`` name, as `assistant ingest` does;
+    the DOCX substitutes (``docx_substitutes``) in place of their markdown."""
     from assistant.pipeline import build_ingestor
 
-    report = build_ingestor(settings, embedder).run(list(corpora))
+    with tempfile.TemporaryDirectory(prefix="cchc-eval-docx-") as folder:
+        report = build_ingestor(settings, embedder).run(corpus_paths(corpora, Path(folder)))
     if report.skipped or not (report.added or report.updated or report.unchanged):
         raise IngestError(f"Ingesting {', '.join(map(_rel, corpora))} for the evaluation failed: {report.summary()}")
 
@@ -261,8 +321,9 @@ def gold_index_problems(versions: Mapping[str, str], max_file_bytes: int,
     from ingest.load import discover, load_file
     from ingest.prepare import document_version
 
-    files, _ = discover(list(corpora))
-    wanted = {p.name: document_version(load_file(p, max_file_bytes)) for p in files}
+    with tempfile.TemporaryDirectory(prefix="cchc-eval-docx-") as folder:
+        files, _ = discover(corpus_paths(corpora, Path(folder)))
+        wanted = {p.name: document_version(load_file(p, max_file_bytes)) for p in files}
     problems = []
     missing = sorted(set(wanted) - set(versions))
     stale = sorted(s for s in wanted if s in versions and versions[s] != wanted[s])
@@ -392,8 +453,11 @@ def main(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) 
 
     if args.suites:
         return run_suites(args, pipeline_for)
-    items = select_split(read_questions(Path(args.questions)), args.split)
     corpora = [Path(c) for c in args.corpus] if args.corpus else [GOLD_CORPUS]
+    remapped = gold_items(select_split(read_questions(Path(args.questions)), args.split), corpora)
+    items = remapped.items
+    for note in remapped.notes:
+        print(f"Note: {note}", file=sys.stderr)
     if args.ablations and (args.config or args.mode):
         raise ConfigError("--ablations runs every configuration; leave out --config and --mode")
     if args.llm_sample is not None and not args.ablations:
@@ -441,10 +505,15 @@ def _run(args: argparse.Namespace, items: list[dict], name: str, settings: Setti
     return 0
 
 
-def suite_items(suite: Suite) -> list[dict]:
+def suite_gold(suite: Suite) -> formats.Remapped:
+    """The suite's gold items, re-pointed at the DOCX substitutes, and what could not be re-pointed."""
     from assistant.batch import read_questions
 
-    return select_split(read_questions(suite.questions), suite.split)
+    return gold_items(select_split(read_questions(suite.questions), suite.split), CORPORA)
+
+
+def suite_items(suite: Suite) -> list[dict]:
+    return suite_gold(suite).items
 
 
 def run_suites(args: argparse.Namespace, pipeline_for: PipelineFactory | None = None) -> int:
@@ -466,7 +535,11 @@ def run_suites(args: argparse.Namespace, pipeline_for: PipelineFactory | None = 
         runs, skipped = [], []
         records_dir = Path(args.out) if args.out else DEFAULT_RECORDS_DIR
         for suite in SUITES:
-            items = suite_items(suite)
+            gold = suite_gold(suite)
+            items = gold.items
+            if any(item_format(i) == "docx" for i in items):
+                notes.append(format_note(gold, suite.name))
+                log(notes[-1])
             log(f"== {suite.name}: {len(items)} questions")
             if args.ablations:
                 suite_runs, skipped = run_ablations(items, settings, pipeline_for, log=log,
