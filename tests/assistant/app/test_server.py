@@ -75,7 +75,8 @@ def make_ctx(world: dict, language: str = "vi") -> AppContext:
 
 def run_turn(ctx: AppContext, question: str, conv: Conversation | None = None, province: str = "",
              documents: list[str] | None = None, mode: str = "extractive") -> tuple[list[list[dict]], Conversation]:
-    yields = [(list(m), c) for m, c, box in respond(ctx, question, conv, province, documents, mode)]
+    yields = [(list(step.messages), step.conversation) for step in respond(ctx, question, conv, province, documents,
+                                                                           mode)]
     return [m for m, _ in yields], yields[-1][1]
 
 
@@ -144,7 +145,7 @@ def test_follow_up_uses_the_previous_turn_and_new_conversation_forgets_it(world:
     _, conv = run_turn(ctx, "Còn năm 2030 thì sao?", conv)
     follow = conv.turns[-1].answer
     assert follow is not None and follow.query.provinces == ("Lai Châu",) and "province" in follow.query.inherited
-    messages, fresh, box, status = new_conversation()
+    messages, fresh, status = new_conversation()
     assert messages == [] and fresh.previous is None and fresh.turns == []
     _, alone = run_turn(ctx, "Còn năm 2030 thì sao?", fresh)
     assert alone.turns[-1].answer is None or alone.turns[-1].answer.query.provinces == ()
@@ -280,7 +281,7 @@ def test_staging_checks_size_emptiness_and_symlinks(tmp_path: Path) -> None:
     os.symlink(src / "ok.txt", src / "link.txt")
     staged = stage_uploads([src / n for n in ("ok.txt", "big.txt", "empty.txt", "link.txt")], tmp_path / "up", 1000)
     assert staged.accepted == [(tmp_path / "up" / "ok.txt").resolve()]
-    reasons = dict(staged.rejected)
+    reasons = {name: str(why) for name, why in staged.rejected}
     assert "limit" in reasons["big.txt"] and "empty" in reasons["empty.txt"] and "regular" in reasons["link.txt"]
     assert sorted(p.name for p in (tmp_path / "up").iterdir()) == ["ok.txt"]
 
@@ -299,7 +300,8 @@ def test_admin_ingest_checks_files_and_makes_documents_searchable(world: dict, t
     seen = []
     report = add_documents(ctx, [str(upload), str(bad)], lambda frac, desc, unit: seen.append(frac),
                            temp_root=tmp_path)
-    assert "thêm 1" in report and "script.sh" in report and "unsupported" in report
+    assert "thêm 1" in report and "script.sh" in report and "không được hỗ trợ" in report
+    assert "Các văn bản mới có thể hỏi ngay." in report and str(tmp_path) not in report
     assert seen[0] == (0, 1) and seen[-1] == (1, 1)
     assert (world["settings"].data_dir / "uploads" / upload.name).is_file()
     assert not upload.exists() and not bad.exists()  # the temporary uploads are gone, accepted or not

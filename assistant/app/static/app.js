@@ -1,0 +1,117 @@
+// The page's behaviour beyond Gradio's components (settings in window.CCHC, see app/assets.py):
+// - <html lang> is the page's language (Gradio sets it from the browser's locale);
+// - Gradio's own labels in the page's language (Gradio has no Vietnamese strings);
+// - a character counter under the question box near the length limit;
+// - a [n] marker in an answer opens and scrolls to that answer's source n.
+(function () {
+  "use strict";
+  var cfg = window.CCHC || {lang: "vi", strings: {}, maxChars: 2000, counterFrom: 1600};
+  var strings = {};
+  var prefixes = [];  // entries ending in "*": a label that goes on with content ("user's message: …")
+  Object.keys(cfg.strings || {}).forEach(function (key) {
+    if (key.slice(-1) === "*") prefixes.push([key.slice(0, -1), cfg.strings[key].replace(/\*$/, "")]);
+    else strings[key] = cfg.strings[key];
+  });
+  var hasStrings = Object.keys(cfg.strings || {}).length > 0;
+
+  function translated(value) {
+    var key = value.trim();
+    if (Object.prototype.hasOwnProperty.call(strings, key)) return strings[key];
+    for (var i = 0; i < prefixes.length; i++) {
+      if (value.indexOf(prefixes[i][0]) === 0) return prefixes[i][1] + value.slice(prefixes[i][0].length);
+    }
+    return null;
+  }
+
+  function keepLang() {
+    if (document.documentElement.getAttribute("lang") !== cfg.lang) {
+      document.documentElement.setAttribute("lang", cfg.lang);
+    }
+  }
+
+  function translate(root) {
+    if (!hasStrings || !root.querySelectorAll) return;
+    var nodes = root.querySelectorAll("[aria-label], [title], [placeholder]");
+    for (var i = 0; i < nodes.length; i++) {
+      ["aria-label", "title", "placeholder"].forEach(function (name) {
+        var value = nodes[i].getAttribute(name);
+        var local = value ? translated(value) : null;
+        if (local !== null && local !== value) nodes[i].setAttribute(name, local);
+      });
+    }
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var node;
+    while ((node = walker.nextNode())) {
+      var text = node.nodeValue.trim();
+      if (text && Object.prototype.hasOwnProperty.call(strings, text)
+          && !(node.parentElement && node.parentElement.closest(".cchc-answer, .cchc-passage, .cchc-docname, [data-testid=user], textarea"))) {
+        node.nodeValue = node.nodeValue.replace(text, strings[text]);
+      }
+    }
+  }
+
+  function updateCounter() {
+    var box = document.querySelector("#cchc-question textarea");
+    var counter = document.getElementById("cchc-counter");
+    if (!box || !counter) return;
+    var n = box.value.length;
+    var shown = n >= cfg.counterFrom;
+    var text = shown ? n + " / " + cfg.maxChars : "";
+    if (counter.textContent !== text) counter.textContent = text;
+    counter.classList.toggle("cchc-over", n > cfg.maxChars);
+  }
+
+  function openSource(link) {
+    var chat = link.closest("#cchc-chat") || document;
+    var n = link.getAttribute("data-n");
+    var answer = link.closest(".cchc-answer");
+    var items = chat.querySelectorAll(".cchc-answer, .thought-group");
+    var after = false;
+    for (var i = 0; i < items.length; i++) {
+      var item = items[i];
+      if (item === answer) { after = true; continue; }
+      if (!after) continue;
+      if (item.classList.contains("cchc-answer")) break;  // the next answer: its sources are not this one's
+      var title = item.querySelector(".title");
+      if (title && title.textContent.indexOf("[" + n + "]") !== -1) {
+        if (!item.querySelector(".cchc-passage")) title.click();
+        setTimeout(function (target) {
+          var mark = target.querySelector("mark.cchc-quote") || target;
+          mark.scrollIntoView({block: "center", behavior: "smooth"});
+          target.classList.add("cchc-flash");
+          setTimeout(function () { target.classList.remove("cchc-flash"); }, 1500);
+        }, 150, item);
+        return;
+      }
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.cchc-ref");
+    if (!link) return;
+    event.preventDefault();
+    openSource(link);
+  }, true);
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("#cchc-question")) updateCounter();
+  }, true);
+
+  var pending = false;
+  var observer = new MutationObserver(function () {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () {
+      pending = false;
+      keepLang();
+      translate(document.body);
+      updateCounter();
+    });
+  });
+  function start() {
+    keepLang();
+    translate(document.body);
+    observer.observe(document.documentElement, {childList: true, subtree: true, attributes: true,
+                                                attributeFilter: ["lang", "aria-label", "title"]});
+  }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();
