@@ -158,7 +158,7 @@ def answer_html(text: str, abstained: bool, markers: set[int]) -> str:
         prefix = item.group(1) if item else ""
         rest = line[len(prefix):]
         quoting = rest.lstrip().startswith(("Nguồn", "Source", "“"))
-        if abstained or quoting or not rest.strip():
+        if abstained or quoting or not rest.strip() or rest.rstrip().endswith(":"):  # ":": a heading
             lines.append(_linked(line, markers))
             continue
         stop = _LEAD_END.search(rest)

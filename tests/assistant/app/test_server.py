@@ -200,6 +200,60 @@ def test_filters_restrict_the_documents_searched(world: dict) -> None:
     assert "Bộ lọc không khớp" in html.unescape(steps[-1][-1]["content"])
 
 
+def test_a_filter_that_hides_the_answer_says_so_and_offers_to_search_all(world: dict) -> None:
+    ctx = make_ctx(world)
+    steps = list(respond(ctx, LAI_CHAU_Q, None, "Điện Biên", None, "extractive"))
+    last = steps[-1]
+    notice = html.unescape(last.messages[-1]["content"])
+    assert "Bộ lọc đang loại trừ" in notice and "Kế hoạch 2943/KH-UBND ngày 20/09/2021 — tỉnh Lai Châu" in notice
+    assert last.search_all and not any(s.search_all for s in steps[:-1])
+    unfiltered = list(respond(ctx, LAI_CHAU_Q, None, "", None, "extractive"))[-1]
+    assert not unfiltered.search_all and "Bộ lọc" not in contents(unfiltered.messages)
+    # a filter that keeps the answering document: nothing to say about it
+    kept = list(respond(ctx, LAI_CHAU_Q, None, "Lai Châu", None, "extractive"))[-1]
+    assert not kept.search_all and "20%" in contents(kept.messages)
+
+
+def test_an_answer_suggests_next_questions_about_its_document(world: dict) -> None:
+    last = list(respond(make_ctx(world), LAI_CHAU_Q, None, "", None, "extractive"))[-1]
+    assert 1 <= len(last.suggestions) <= 3
+    assert "Ai ký Kế hoạch 2943/KH-UBND?" in last.suggestions
+    refused = list(respond(make_ctx(world), "", None, "", None, "extractive"))[-1]
+    assert refused.suggestions == () and not refused.search_all
+
+
+def test_the_question_box_is_never_an_output_of_an_answer_and_long_questions_stay(world: dict) -> None:
+    from assistant.app.chat import too_long
+
+    ctx = make_ctx(world)
+    assert all(len(astuple_step) == 4 for astuple_step in
+               [(s.messages, s.conversation, s.suggestions, s.search_all) for s in respond(ctx, LAI_CHAU_Q, None,
+                                                                                          "", None, "extractive")])
+    limit = world["settings"].max_question_chars
+    assert too_long(ctx, "x" * (limit + 1)) and not too_long(ctx, "x" * limit) and not too_long(ctx, None)
+    # the page: submitting writes the box once (cleared, or kept when too long); the answer never writes it
+    page = build_app(world["service"], world["settings"], "vi")
+    config = page.get_config_file()
+    box = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "cchc-question")
+    streaming = [d for d in config["dependencies"] if d["types"]["generator"]]
+    assert len(streaming) >= 3 and all(box not in d["outputs"] for d in streaming)  # send, example, suggestions…
+    assert any(box in d["outputs"] and not d["types"]["generator"] for d in config["dependencies"])
+
+
+def test_stopping_marks_the_unfinished_answer(world: dict) -> None:
+    from assistant.app.chat import stop_answer
+
+    ctx = make_ctx(world)
+    conv = list(respond(ctx, LAI_CHAU_Q, None, "", None, "extractive"))[-1].conversation
+    finished = len(conv.messages)
+    assert stop_answer(ctx, conv) == conv.messages and len(conv.messages) == finished  # nothing was running
+    stream = respond(ctx, LAI_CHAU_Q, conv, "", None, "extractive")
+    next(stream)  # the question and "searching…" are shown, then the user stops
+    stream.close()
+    shown = stop_answer(ctx, conv)
+    assert "Đã dừng câu trả lời." in html.unescape(shown[-1]["content"]) and len(shown) == finished + 3
+
+
 def test_llm_mode_without_an_llm_is_refused_politely(world: dict) -> None:
     assert not llm_available(world["settings"])
     assert llm_available(world["settings"].replace(llm_base_url="http://127.0.0.1:9/v1"))
