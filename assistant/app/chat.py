@@ -218,7 +218,7 @@ def build_chat_tab(ctx: AppContext) -> None:
         with gr.Row(elem_id="cchc-ask-row"):
             # no autofocus: it scrolls a phone's page past the heading to the box
             question = gr.Textbox(placeholder=t["question_placeholder"], label=t["question_label"], show_label=False,
-                                  lines=1, max_lines=6, scale=5, min_width=200, elem_id="cchc-question")
+                                  lines=1, max_lines=6, scale=5, min_width=300, elem_id="cchc-question")
             send = gr.Button(t["send"], variant="primary", scale=1, min_width=80, elem_id="cchc-send")
             stop = gr.Button(t["stop"], variant="stop", scale=1, min_width=80, visible=False, elem_id="cchc-stop")
             clear = gr.Button(t["new_conversation"], scale=1, min_width=120, elem_id="cchc-new")

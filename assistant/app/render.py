@@ -179,7 +179,7 @@ def _linked(text: str, markers: set[int]) -> str:
         if n not in markers:
             continue
         out.append(text_html(text[at:m.start()]))
-        out.append(f'<a class="cchc-ref" href="#cchc-source-{n}" data-n="{n}">[{n}]</a>')
+        out.append(f'<a class="cchc-ref" href="#cchc-source-{n}">[{n}]</a>')
         at = m.end()
     out.append(text_html(text[at:]))
     return "".join(out)

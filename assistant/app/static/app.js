@@ -29,8 +29,42 @@
     }
   }
 
+  var scratch = document.createElement("textarea");
+  function plainText(markup) {  // an answer's markup as the words a screen reader should say
+    scratch.innerHTML = markup.replace(/<br\s*\/?>/g, " ").replace(/<[^>]*>/g, "");
+    return scratch.value;
+  }
+
+  function cleanLabels(root) {
+    // Gradio labels each chat message with its content, our markup included: keep the words only
+    var nodes = root.querySelectorAll("#cchc-chat [aria-label*='<']");
+    for (var i = 0; i < nodes.length; i++) {
+      nodes[i].setAttribute("aria-label", plainText(nodes[i].getAttribute("aria-label")));
+    }
+  }
+
+  function fixSourceToggles(root) {
+    // Gradio makes a source's title a button (role, tabindex) with an unnamed arrow button inside: a control in
+    // a control, announced as an empty button. The arrow becomes the one control, named by the title; a click
+    // or Enter on it still reaches the title's toggle.
+    var titles = root.querySelectorAll("#cchc-chat .thought-group .title");
+    for (var i = 0; i < titles.length; i++) {
+      var title = titles[i];
+      var arrow = title.querySelector("button");
+      if (!arrow) continue;
+      if (title.hasAttribute("role")) title.removeAttribute("role");
+      if (title.hasAttribute("tabindex")) title.removeAttribute("tabindex");
+      var name = title.textContent.replace(/\s+/g, " ").trim();
+      if (arrow.getAttribute("aria-label") !== name) arrow.setAttribute("aria-label", name);
+      if (arrow.hasAttribute("title")) arrow.removeAttribute("title");
+    }
+  }
+
   function translate(root) {
-    if (!hasStrings || !root.querySelectorAll) return;
+    if (!root.querySelectorAll) return;
+    cleanLabels(root);
+    fixSourceToggles(root);
+    if (!hasStrings) return;
     var nodes = root.querySelectorAll("[aria-label], [title], [placeholder]");
     for (var i = 0; i < nodes.length; i++) {
       ["aria-label", "title", "placeholder"].forEach(function (name) {
@@ -63,7 +97,10 @@
 
   function openSource(link) {
     var chat = link.closest("#cchc-chat") || document;
-    var n = link.getAttribute("data-n");
+    // the chatbot's sanitizer keeps href but drops data-* attributes: the source number is in the href
+    var found = /cchc-source-(\d+)$/.exec(link.getAttribute("href") || "");
+    if (!found) return;
+    var n = found[1];
     var answer = link.closest(".cchc-answer");
     var items = chat.querySelectorAll(".cchc-answer, .thought-group");
     var after = false;
@@ -87,10 +124,26 @@
   }
 
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a.cchc-ref");
-    if (!link) return;
-    event.preventDefault();
-    openSource(link);
+    if (!event.target.closest) return;
+    var link = event.target.closest("a.cchc-ref");
+    if (link) {
+      event.preventDefault();
+      openSource(link);
+      return;
+    }
+    // the full text opens beside the chat (the sanitizer drops target="_blank"; leaving would lose the chat)
+    var full = event.target.closest("a.cchc-fulltext");
+    if (full) {
+      event.preventDefault();
+      window.open(full.getAttribute("href"), "_blank", "noopener");
+    }
+  }, true);
+  // Enter on a source's toggle: the button's own click toggles it; the title's key handler must not toggle it back
+  document.addEventListener("keydown", function (event) {
+    if ((event.key === "Enter" || event.key === " ") && event.target.closest
+        && event.target.closest("#cchc-chat .thought-group .title button")) {
+      event.stopPropagation();
+    }
   }, true);
   document.addEventListener("input", function (event) {
     if (event.target.closest && event.target.closest("#cchc-question")) updateCounter();
@@ -111,7 +164,7 @@
     keepLang();
     translate(document.body);
     observer.observe(document.documentElement, {childList: true, subtree: true, attributes: true,
-                                                attributeFilter: ["lang", "aria-label", "title"]});
+                                                attributeFilter: ["lang", "aria-label", "title", "tabindex", "role"]});
   }
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
 })();
