@@ -63,11 +63,6 @@ class Step:
     search_all: bool = False
 
 
-def too_long(ctx: AppContext, question: str | None) -> bool:
-    """A question the pipeline will refuse for its length: it stays in the box for the user to shorten."""
-    return len((question or "").strip()) > ctx.settings.max_question_chars
-
-
 def respond(ctx: AppContext, question: str, conversation: Conversation | None, province: str | None,
             documents: list[str] | None, mode: str | None) -> Iterator[Step]:
     """The chat's updates as the answer streams in. The question box is not among them: what the user types
@@ -186,11 +181,19 @@ def mode_choices(ctx: AppContext) -> list[tuple[str, str]]:
     return choices + [(ctx.t["mode_llm"], "llm")] if ctx.service.llm_available else choices
 
 
+def take_question_js(max_chars: int) -> str:
+    """The browser's part of sending: (box, question to answer); the box is emptied, unless the question is
+    too long, which stays there to be shortened (the answer then says why it was refused)."""
+    return (f"(q) => {{ q = q || ''; return [q.trim().length > {int(max_chars)} ? q : '', q]; }}")
+
+
 def build_chat_tab(ctx: AppContext) -> None:
     t = ctx.t
     with gr.Tab(t["tab_chat"], id="chat") as tab:
         conversation = gr.State(Conversation())
-        asked = gr.State("")  # the question being answered (the box is free for the next one meanwhile)
+        # the question being answered (the box is free for the next one meanwhile): a hidden box, not a State, so
+        # that the browser itself can fill it when the question is sent (take_question_js)
+        asked = gr.Textbox(visible=False, elem_id="cchc-asked")
         # collapsed: on a phone the filters would otherwise take the whole first screen
         with gr.Accordion(t["filters"], open=False, elem_id="cchc-filters"):
             with gr.Row():
@@ -230,10 +233,6 @@ def build_chat_tab(ctx: AppContext) -> None:
                 comment = gr.Textbox(label=t["comment"], lines=2, scale=5, max_length=2000, elem_id="cchc-comment")
                 send_comment_btn = gr.Button(t["send_comment"], scale=1)
 
-        def _take(q: str | None, m: str | None):
-            """Sending: the box is emptied, unless the question is too long (kept, to be shortened)."""
-            return gr.skip() if too_long(ctx, q) else "", q or "", gr.Button(visible=m == "llm")
-
         def _respond(q: str, conv: Conversation | None, prov: str | None, docs: list[str] | None, m: str | None):
             for step in respond(ctx, q, conv, prov, docs, m):
                 labels = list(step.suggestions) + [""] * (MAX_SUGGESTIONS - len(step.suggestions))
@@ -247,29 +246,35 @@ def build_chat_tab(ctx: AppContext) -> None:
         answer_event = dict(fn=_respond, inputs=[asked, conversation, province, documents, mode],
                             outputs=answer_outputs, api_visibility="private",
                             concurrency_id=PIPELINE_CONCURRENCY_ID, concurrency_limit=PIPELINE_CONCURRENCY_LIMIT)
-        hide_stop = dict(fn=lambda: gr.Button(visible=False), inputs=None, outputs=stop, api_visibility="private",
-                         queue=False)
         answering = []  # the events that stream an answer: the stop and new-conversation buttons cancel them
-        sent = gr.on([question.submit, send.click], _take, [question, mode], [question, asked, stop],
-                     api_visibility="private", queue=False)
-        answering.append(sent.then(**answer_event))
-        answering[-1].then(**hide_stop)
+
+        def answer_after(asking) -> None:
+            """Once ``asking`` has set the question: the stop button (LLM answers take seconds), the answer, then
+            the stop button hidden again."""
+            shown = asking.then(lambda m: gr.Button(visible=m == "llm"), mode, stop, api_visibility="private",
+                                queue=False)
+            answering.append(shown.then(**answer_event))
+            answering[-1].then(lambda: gr.Button(visible=False), None, stop, api_visibility="private", queue=False)
+
+        # in the browser, at once: a round trip to the server would let the next keystrokes land before the box is
+        # cleared, and be cleared with it
+        answer_after(gr.on([question.submit, send.click], None, question, [question, asked],
+                           js=take_question_js(ctx.settings.max_question_chars), api_visibility="private",
+                           queue=False))
+
         def _pick_example(evt: gr.SelectData) -> str:
             return evt.value["text"]
 
-        example = chatbot.example_select(_pick_example, None, asked, api_visibility="private", queue=False)
-        answering.append(example.then(**answer_event))
+        answer_after(chatbot.example_select(_pick_example, None, asked, api_visibility="private", queue=False))
         for button in suggested:
-            picked = button.click(lambda label: label, button, asked, api_visibility="private", queue=False)
-            answering.append(picked.then(**answer_event))
+            answer_after(button.click(lambda label: label, button, asked, api_visibility="private", queue=False))
 
         def _search_all(conv: Conversation | None):
             last = conv.turns[-1].question if conv and conv.turns else ""
             return "", [], last
 
-        unfiltered = search_all.click(_search_all, conversation, [province, documents, asked],
-                                      api_visibility="private", queue=False)
-        answering.append(unfiltered.then(**answer_event))
+        answer_after(search_all.click(_search_all, conversation, [province, documents, asked],
+                                      api_visibility="private", queue=False))
         chatbot.like(_rate, [conversation, comment], [feedback_status, feedback_box], api_visibility="private")
         send_comment_btn.click(lambda conv, text: send_comment(ctx, conv, text), [conversation, comment],
                                [feedback_status, comment], api_visibility="private")

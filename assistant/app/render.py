@@ -124,7 +124,8 @@ def _compact(text: str) -> str:
 
 def fulltext_url(source: str, start: int, end: int, language: str) -> str:
     """Where the whole document is shown with ``start``-``end`` marked (app/fulltext.py)."""
-    return f"{FULLTEXT_PATH}/{quote(source, safe='')}?{urlencode({'start': start, 'end': end, 'lang': language})}"
+    query = urlencode({"start": start, "end": end, "lang": language})
+    return f"{FULLTEXT_PATH}/{quote(source, safe='')}?{query}#cchc-quote"  # the browser scrolls to the mark
 
 
 def citation_html(c: Citation, document_text: str, t: dict[str, str], language: str) -> str:

@@ -60,10 +60,17 @@
     }
   }
 
+  function fixExamples(root) {
+    // the example questions are buttons in an element Gradio gives a list role without list items
+    var lists = root.querySelectorAll("#cchc-chat .examples[role]");
+    for (var i = 0; i < lists.length; i++) lists[i].removeAttribute("role");
+  }
+
   function translate(root) {
     if (!root.querySelectorAll) return;
     cleanLabels(root);
     fixSourceToggles(root);
+    fixExamples(root);
     if (!hasStrings) return;
     var nodes = root.querySelectorAll("[aria-label], [title], [placeholder]");
     for (var i = 0; i < nodes.length; i++) {
@@ -112,12 +119,15 @@
       var title = item.querySelector(".title");
       if (title && title.textContent.indexOf("[" + n + "]") !== -1) {
         if (!item.querySelector(".cchc-passage")) title.click();
-        setTimeout(function (target) {
-          var mark = target.querySelector("mark.cchc-quote") || target;
-          mark.scrollIntoView({block: "center", behavior: "smooth"});
-          target.classList.add("cchc-flash");
-          setTimeout(function () { target.classList.remove("cchc-flash"); }, 1500);
-        }, 150, item);
+        // twice: the source opens with an animation, and the chat may scroll itself as its content grows
+        [200, 700].forEach(function (delay) {
+          setTimeout(function () {
+            var mark = item.querySelector("mark.cchc-quote") || item;
+            mark.scrollIntoView({block: "center", behavior: delay > 200 ? "auto" : "smooth"});
+          }, delay);
+        });
+        item.classList.add("cchc-flash");
+        setTimeout(function () { item.classList.remove("cchc-flash"); }, 1500);
         return;
       }
     }
