@@ -49,13 +49,15 @@ def theme() -> gr.themes.Base:
 
 
 def page_head(language: str, max_question_chars: int) -> str:
-    """The page's ``head``: its settings for the page script, then the script itself."""
+    """The page's ``head``: the page's own style (outside Gradio's scoped css), the page script's settings, then
+    the script itself."""
     config = {"lang": language, "strings": GRADIO_STRINGS_VI if language == "vi" else {},
               "maxChars": max_question_chars, "counterFrom": int(max_question_chars * COUNTER_FROM)}
     # "</" inside a script would end it: JSON escapes it
     data = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
     script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
-    return f"<script>window.CCHC = {data};</script>\n<script>{script}</script>"
+    return (f'<link rel="stylesheet" href="{STATIC_PATH}/page.css">\n'
+            f"<script>window.CCHC = {data};</script>\n<script>{script}</script>")
 
 
 def mount_static(server: FastAPI) -> None:
