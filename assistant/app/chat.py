@@ -182,9 +182,12 @@ def mode_choices(ctx: AppContext) -> list[tuple[str, str]]:
 
 
 def take_question_js(max_chars: int) -> str:
-    """The browser's part of sending: (box, question to answer); the box is emptied, unless the question is
-    too long, which stays there to be shortened (the answer then says why it was refused)."""
-    return (f"(q) => {{ q = q || ''; return [q.trim().length > {int(max_chars)} ? q : '', q]; }}")
+    """The browser's part of sending: [box, question to answer]. The page script (``static/app.js``
+    ``cchcTake``) has already taken the question and emptied the box when Enter was pressed, keeping what was typed
+    since; a question over the limit stays in the box to be shortened (the answer then says why it was refused).
+    The fallback, for a page without the script, does the same without the typing guard."""
+    return (f"(q) => {{ if (window.cchcTake) return window.cchcTake(q); q = q || ''; "
+            f"return [q.trim().length > {int(max_chars)} ? q : '', q]; }}")
 
 
 def build_chat_tab(ctx: AppContext) -> None:

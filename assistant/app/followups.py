@@ -56,9 +56,9 @@ def suggestions(answer: Answer, documents: Mapping[str, DocumentRecord], languag
         if key in seen:
             continue
         seen.add(key)
-        metric = _short(row.metric)
+        metric, topic = _short(row.metric), topic_label(row.topic, language)
         out.append(q["target"].format(metric=metric[:1].upper() + metric[1:], province=row.province or m.province,
-                                      topic=topic_label(row.topic, language), year=row.year))
+                                      topic=topic[:1].lower() + topic[1:], year=row.year))
     document = " ".join(p for p in (m.doc_type, m.number) if p)
     if document and m.signer and m.signer not in answer.text:
         out.append(q["signer"].format(document=document))

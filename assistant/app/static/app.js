@@ -148,6 +148,30 @@
       window.open(full.getAttribute("href"), "_blank", "noopener");
     }
   }, true);
+  // Sending with Enter: the question is taken and the box emptied right here, in the key's own event, so that
+  // what the user types next (while Gradio gets round to the submit) is never cleared with it. A question over
+  // the limit stays in the box. Gradio's submit then calls cchcTake (chat.take_question_js) for the question.
+  var taken = null;
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || !event.target.closest
+        || !event.target.closest("#cchc-question textarea")) return;
+    var box = event.target;
+    taken = box.value;
+    if (taken.trim().length <= cfg.maxChars) {
+      box.value = "";
+      box.dispatchEvent(new Event("input", {bubbles: true}));  // Gradio's copy of the value follows
+    }
+  }, true);
+  // [box value, question to answer] for the send event
+  window.cchcTake = function (q) {
+    var box = document.querySelector("#cchc-question textarea");
+    var question = taken !== null ? taken : (q || "");
+    taken = null;
+    var now = box ? box.value : "";
+    if (question.trim().length > cfg.maxChars) return [now || question, question];
+    return [now === question ? "" : now, question];
+  };
+
   // Enter on a source's toggle: the button's own click toggles it; the title's key handler must not toggle it back
   document.addEventListener("keydown", function (event) {
     if ((event.key === "Enter" || event.key === " ") && event.target.closest

@@ -379,7 +379,7 @@ def test_typing_is_kept_while_an_answer_arrives_and_a_long_question_stays(screen
     box = page.locator("#cchc-question textarea")
     box.fill(LAI_CHAU_Q)
     box.press("Enter")
-    box.press_sequentially("Còn năm 2030", delay=15)  # typed at once, while the answer streams in
+    box.press_sequentially("Còn năm 2030", delay=5)  # typed at once, while the answer streams in
     expect(page.locator("#cchc-chat .cchc-answer")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     page.wait_for_timeout(500)
     expect(box).to_have_value("Còn năm 2030")
