@@ -471,6 +471,17 @@ def test_gradios_own_labels_are_vietnamese_and_the_english_page_is_english(scree
     assert page.evaluate("document.documentElement.lang") == "en"
     expect(page.get_by_role("tab", name="Commitments")).to_be_visible()
     expect(page.locator("#cchc-filters")).to_contain_text("Filters")
+    box = page.locator("#cchc-question textarea")
+    box.fill("Who signed Lai Chau's plan 2943/KH-UBND?")
+    box.press("Enter")
+    expect(page.locator("#cchc-chat b.cchc-key").first).to_have_text("Trần Tiến Dũng", timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#cchc-chat .thought-group .title").first).to_have_text(
+        "Source [1] · Kế hoạch 2943/KH-UBND of 2021-09-20 — Lai Châu")
+    page.locator("#cchc-chat a.cchc-ref").first.click()
+    expect(page.locator("#cchc-chat a.cchc-fulltext").first).to_have_text("Full text")
+    expect(page.locator(".cchc-suggestion").first).to_be_visible()
+    assert not [s for s in page.locator(".cchc-suggestion").all_inner_texts() if s.strip() and not s.isascii()
+                and "Kế hoạch" not in s and "Lai Châu" not in s]  # English questions (names stay Vietnamese)
 
 
 def axe_violations(page) -> list[str]:
