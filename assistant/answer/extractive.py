@@ -62,6 +62,7 @@ from assistant.question.understand import addresses_assistant
 from assistant.retrieve import CorpusView
 from assistant.types import Answer, Citation, Query, ScoredChunk
 from ingest.document import Chunk
+from ingest.provinces import with_kind
 from ingest.textnorm import fold, norm_number, plain
 from ingest.vocab import read_lines, read_table
 from vectorstore.chroma import DocumentRecord
@@ -716,6 +717,7 @@ class ExtractiveAnswerer:
     def _abstain(self, query: Query, passages: list[ScoredChunk], reason: str) -> Answer:
         text = ABSTAIN_TEXT[(query.language, reason)].format(
             unknown=", ".join(query.unknown_provinces), known=", ".join(sorted(self.view.provinces)),
+            unknown_with_kind=", ".join(with_kind(p) for p in query.unknown_provinces),
             years=", ".join(map(str, query.years)))
         related = () if reason == "province" else self.related(passages)
         return Answer(question=query.text, text=text, abstained=True, mode="extractive", related=related,

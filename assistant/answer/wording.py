@@ -48,7 +48,9 @@ ABSTAIN_TEXT = {
     ("en", "province"): "The documents don't cover {unknown}. Provinces in the collection: {known}.",
     ("en", "year"): "The documents don't state this for {years}.",
     ("en", "nothing"): "The documents don't say this.",
-    ("vi", "province"): "Kho tài liệu không có văn bản nào của tỉnh {unknown}. Các tỉnh hiện có: {known}.",
+    # "thành phố Hà Nội", "tỉnh Hà Giang": the unit as Vietnamese names it (ingest.provinces.with_kind)
+    ("vi", "province"): "Kho tài liệu không có văn bản nào của {unknown_with_kind}. Các tỉnh, thành phố hiện có: "
+                        "{known}.",
     ("vi", "year"): "Các tài liệu không nêu nội dung này cho năm {years}.",
     ("vi", "nothing"): "Các tài liệu hiện có không nêu thông tin này.",
 }

@@ -15,22 +15,25 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import gradio as gr
 
 from assistant.app.context import AppContext
-from assistant.app.documents import COLUMNS, document_rows, documents_summary
+from assistant.app.documents import COLUMN_WIDTHS, COLUMNS, document_rows, documents_summary
 from assistant.app.render import text_html
-from assistant.app.upload import discard_temporary, stage_uploads
+from assistant.app.upload import UploadRejected, discard_temporary, stage_uploads
 from assistant.settings import Settings
 from ingest.errors import AssistantError
-from ingest.load import SUPPORTED_SUFFIXES
+from ingest.load import SUPPORTED_SUFFIXES, Skipped
+from vectorstore.ingestor import IngestReport
 
 log = logging.getLogger(__name__)
 
 ADMIN_USER = "admin"
+_DUPLICATE = re.compile(r"same content as (\S+), already ingested")  # the ingester's words for a twin file
 WRONG_PASSWORD_DELAY_S = 1.0  # slows password guessing (without holding up the server: an async sleep)
 
 
@@ -76,24 +79,37 @@ def add_documents(ctx: AppContext, files: Sequence[str] | None, progress=None, *
 
         try:
             report = ctx.service.ingest(staged.accepted, on_progress) if staged.accepted else None
-        except AssistantError as exc:  # the index is busy or unavailable: nothing of this upload is kept
+        except AssistantError:  # the index is busy or unavailable: nothing of this upload is kept
+            log.warning("ingesting uploads failed", exc_info=True)
             for path in staged.accepted:
                 path.unlink(missing_ok=True)
-            return f"{t['rejected']}: {exc}"
+            return f"{t['rejected']}: {t['index_busy']}"
         skipped = report.skipped if report else []
         for item in skipped:  # the ingester refused it: its copy must not stay in the uploads folder
             copy = Path(item.path)
             if copy.parent.resolve() == folder.resolve():
                 copy.unlink(missing_ok=True)
-        lines = [t["ingest_done"].format(
-            added=len(report.added) if report else 0, updated=len(report.updated) if report else 0,
-            unchanged=len(report.unchanged) if report else 0, skipped=len(staged.rejected) + len(skipped))]
-        lines += [f"{t['rejected']}: {name}: {reason}" for name, reason in staged.rejected]
-        lines += [f"{t['rejected']}: {Path(s.path).name}: {s.reason}" for s in skipped]
-        return "\n".join(lines)
+        return ingest_report(t, report, staged.rejected, skipped)
     finally:
         if temp_root is not None:
             discard_temporary(files, temp_root)
+
+
+def ingest_report(t: dict[str, str], report: IngestReport | None, rejected: Sequence[tuple[str, UploadRejected]],
+                  skipped: Sequence[Skipped]) -> str:
+    """What the admin reads after an ingest, in the page's language: counts, whether there is anything new to
+    ask about, and why each refused file was refused (file names only: never a server path or an exception)."""
+    added, updated = (len(report.added), len(report.updated)) if report else (0, 0)
+    lines = [t["ingest_done"].format(added=added, updated=updated, unchanged=len(report.unchanged) if report else 0,
+                                     skipped=len(rejected) + len(skipped)),
+             t["ingest_new"] if added or updated else t["ingest_nothing_new"]]
+    lines += [f"{t['rejected']}: {name}: {t[why.key].format(**why.params)}" for name, why in rejected]
+    for s in skipped:
+        log.info("ingest skipped %s: %s", s.path, s.reason)  # the operator's detail; the admin gets the gist
+        twin = _DUPLICATE.match(s.reason)
+        why = t["upload_duplicate"].format(source=twin.group(1)) if twin else t["upload_unreadable"]
+        lines.append(f"{t['rejected']}: {Path(s.path).name}: {why}")
+    return "\n".join(lines)
 
 
 def build_admin_page(ctx: AppContext, max_total_bytes: int, temp_root: str | Path,
@@ -101,7 +117,7 @@ def build_admin_page(ctx: AppContext, max_total_bytes: int, temp_root: str | Pat
     """The admin page's content, inside ``ctx.demo``: the documents, and the upload with its ``/add_documents``
     API (``gradio_client.Client(url + "admin/", auth=("admin", password))``)."""
     t = ctx.t
-    gr.HTML(f"<h2>{text_html(t['admin_heading'])}</h2>"
+    gr.HTML(f"<h1>{text_html(t['admin_heading'])}</h1>"
             f"<p>{text_html(t['admin_intro'].format(cap=max_total_bytes / 1048576))}<br>"
             f'<a href="/">{text_html(t["back_to_app"])}</a></p>', elem_id="cchc-header")
     files = gr.File(label=t["upload"].format(types=" ".join(SUPPORTED_SUFFIXES), mb=ctx.settings.max_file_mb),
@@ -111,7 +127,8 @@ def build_admin_page(ctx: AppContext, max_total_bytes: int, temp_root: str | Pat
     gr.Markdown(f"### {t['documents_heading']}")
     summary = gr.Markdown(documents_summary(ctx), elem_id="cchc-doc-summary")
     table = gr.Dataframe(value=document_rows(ctx), headers=[t[c] for c in COLUMNS], interactive=False, wrap=True,
-                         datatype=["str"] * 7 + ["number", "str", "str"], elem_id="cchc-documents")
+                         datatype=["str"] * 7 + ["number", "str", "str"], column_widths=COLUMN_WIDTHS,
+                         elem_id="cchc-documents")
 
     def _reload():
         ctx.service.sync_with_index(wait=True)
@@ -129,6 +146,11 @@ def build_admin_page(ctx: AppContext, max_total_bytes: int, temp_root: str | Pat
 
     ctx.demo.load(_reload, None, [summary, table], api_visibility="private", queue=False)
     # the cleared upload box: its files are gone from the server too
-    ingest.click(_add, [files], status, api_name="add_documents", concurrency_id="ingest",
+    def _starting(uploaded: list[str] | None) -> str:
+        """The status as soon as the button is pressed: the previous ingest's report must not stand meanwhile."""
+        return t["ingest_running"].format(n=len(uploaded or [])) if uploaded else ""
+
+    started = ingest.click(_starting, [files], status, api_visibility="private", queue=False)
+    started.then(_add, [files], status, api_name="add_documents", concurrency_id="ingest",
                  concurrency_limit=1).then(_reload, None, [summary, table], api_visibility="private").then(
         lambda: None, None, files, api_visibility="private", queue=False)

@@ -10,7 +10,9 @@ the admin page or by `assistant ingest` show up here without a restart. Every pi
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -19,18 +21,21 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from assistant.answer.ledger import UNITS_EN, UNKNOWN_PROVINCE, Ledger, format_target, topic_label
+from assistant.answer.facts import COMPARATORS_EN
+from assistant.answer.ledger import CSV_COLUMNS, UNITS_EN, UNKNOWN_PROVINCE, Ledger, format_target, topic_label
 from assistant.app.context import AppContext
 from assistant.app.render import format_date, passage_html, text_html
 from ingest.commitments import Commitment
+from ingest.vocab import read_table
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
         "tab": "Cam kết",
         "intro": "Các chỉ tiêu định lượng trong văn bản của các tỉnh, mỗi dòng kèm đoạn văn bản gốc. Bấm vào một "
                  "dòng để xem đoạn nguồn.",
-        "province": "Tỉnh", "year": "Năm", "topic": "Chủ đề", "all": "Tất cả",
-        "col_n": "#", "col_province": "Tỉnh", "col_year": "Năm", "col_topic": "Chủ đề",
+        "province": "Tỉnh, thành phố", "year": "Năm", "topic": "Chủ đề", "all": "Tất cả",
+        "chart_x": "Chỉ tiêu", "chart_y": "Giá trị", "chart_metric": "Nội dung",
+        "col_n": "#", "col_province": "Tỉnh, thành phố", "col_year": "Năm", "col_topic": "Chủ đề",
         "col_target": "Chỉ tiêu", "col_metric": "Nội dung", "col_document": "Văn bản",
         "count": "{rows} chỉ tiêu trong {documents} văn bản.",
         "none": "Không có chỉ tiêu nào khớp bộ lọc.",
@@ -52,6 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
         "intro": "Quantified targets in the provinces' documents, each with its original passage. Click a row to "
                  "see its source.",
         "province": "Province", "year": "Year", "topic": "Topic", "all": "All",
+        "chart_x": "Target", "chart_y": "Value", "chart_metric": "What is measured",
         "col_n": "#", "col_province": "Province", "col_year": "Year", "col_topic": "Topic",
         "col_target": "Target", "col_metric": "What is measured", "col_document": "Document",
         "count": "Targets: {rows}, in documents: {documents}.",
@@ -73,7 +79,15 @@ TEXT: dict[str, dict[str, str]] = {
 if set(TEXT["vi"]) != set(TEXT["en"]):
     raise RuntimeError(f"app_commitments: vi and en texts differ in keys: {sorted(set(TEXT['vi']) ^ set(TEXT['en']))}")
 
+# the CSV download's headers in each language (data/csv_headers.tsv), for the ledger's columns
+_CSV_HEADERS = {column: {"vi": vi, "en": en}
+                for column, vi, en in read_table(Path(__file__).parent / "data" / "csv_headers.tsv", 3)}
+if set(_CSV_HEADERS) != set(CSV_COLUMNS):
+    raise RuntimeError(f"data/csv_headers.tsv must name exactly the ledger's CSV columns {CSV_COLUMNS}")
+
 COLUMNS = ("col_n", "col_province", "col_year", "col_topic", "col_target", "col_metric", "col_document")
+# in pixels, not shares of the screen: on a phone the table scrolls sideways instead of one letter per line
+COLUMN_WIDTHS = ["50px", "120px", "70px", "180px", "140px", "380px", "140px"]
 CSV_NAME = {"vi": "cam-ket.csv", "en": "commitments.csv"}
 
 
@@ -149,8 +163,9 @@ def comparison_html(ledger: Ledger, topic: str | None, year: str | None, languag
             cells.append(f"<td><ul>{''.join(items)}</ul></td>" if items else "<td>—</td>")
         label = str(y) if y is not None else t["no_year"]
         lines.append(f"<tr><th>{text_html(label)}</th>{''.join(cells)}</tr>")
-    return (f'<table class="cchc-compare"><thead><tr><th>{text_html(t["year"])}</th>{head}</tr></thead>'
-            f"<tbody>{''.join(lines)}</tbody></table>")
+    return ('<div class="cchc-compare-wrap">'
+            f'<table class="cchc-compare"><thead><tr><th>{text_html(t["year"])}</th>{head}</tr></thead>'
+            f"<tbody>{''.join(lines)}</tbody></table></div>")
 
 
 def chart_frame(ledger: Ledger, topic: str | None, year: str | None,
@@ -165,12 +180,13 @@ def chart_frame(ledger: Ledger, topic: str | None, year: str | None,
     unit = Counter(r.unit for r in rows).most_common(1)[0][0]
     shown = [r for r in rows if r.unit == unit]
     t = TEXT[language]
+    # the column names are what the chart shows on its axes and in its tooltips: the page's words
     frame = pd.DataFrame({
-        "target": [f"{r.province or UNKNOWN_PROVINCE} · {r.year or '—'} · {i}" for i, r in enumerate(shown, 1)],
-        "value": [r.value for r in shown],
-        "province": [r.province or UNKNOWN_PROVINCE for r in shown],
-        "year": [str(r.year or t["no_year"]) for r in shown],
-        "metric": [r.metric for r in shown],
+        t["chart_x"]: [f"{r.province or UNKNOWN_PROVINCE} · {r.year or '—'} · {i}" for i, r in enumerate(shown, 1)],
+        t["chart_y"]: [r.value for r in shown],
+        t["province"]: [r.province or UNKNOWN_PROVINCE for r in shown],
+        t["year"]: [str(r.year or t["no_year"]) for r in shown],
+        t["chart_metric"]: [r.metric for r in shown],
     })
     other = len(rows) - len(shown)
     unit_name = UNITS_EN.get(unit, unit) if language == "en" else unit
@@ -178,10 +194,26 @@ def chart_frame(ledger: Ledger, topic: str | None, year: str | None,
     return frame, t["chart_title"].format(topic=topic_label(topic, language), unit=unit_name), note
 
 
+def csv_text(rows: list[Commitment], language: str) -> str:
+    """The ledger's CSV (``Ledger.to_csv``) for a reader: headers and topics in the page's language (and in
+    English the comparators); values, units and quotes as the documents write them."""
+    parsed = list(csv.DictReader(io.StringIO(Ledger.to_csv(rows))))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([_CSV_HEADERS[c][language] for c in CSV_COLUMNS])
+    for record in parsed:
+        record["topic"] = topic_label(record["topic"], language)
+        if language == "en":
+            record["comparator"] = COMPARATORS_EN.get(record["comparator"], record["comparator"]) \
+                if record["comparator"] else ""
+        writer.writerow([record[c] for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
 def write_csv(ledger: Ledger, rows: list[Commitment], language: str, directory: Path | None = None) -> Path:
     """The rows as a CSV file (UTF-8 with BOM, so spreadsheet programs read the Vietnamese right). Named
     by content: the same rows give the same file, and nothing else is ever overwritten."""
-    data = ledger.to_csv(rows)
+    data = csv_text(rows, language)
     digest = hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
     folder = (directory or Path(tempfile.gettempdir()) / "cchc-commitments") / digest
     folder.mkdir(parents=True, exist_ok=True)
@@ -240,14 +272,15 @@ def build_commitments_tab(ctx: AppContext) -> None:
         count = gr.Markdown(elem_id="cchc-cm-count")
         table = gr.Dataframe(headers=[t[c] for c in COLUMNS], interactive=False, wrap=True,
                              datatype=["number", "str", "str", "str", "str", "str", "str"],
-                             column_widths=["4%", "10%", "6%", "16%", "14%", "38%", "12%"],
+                             column_widths=COLUMN_WIDTHS,
                              elem_id="cchc-commitments")
         gr.Markdown(f"### {t['source_heading']}")
         source = gr.HTML(source_hint(language), elem_id="cchc-cm-source")
         gr.Markdown(f"### {t['compare_heading']}")
         compare = gr.HTML(elem_id="cchc-cm-compare")
-        chart = gr.BarPlot(x="target", y="value", color="province", tooltip=["province", "year", "value", "metric"],
-                           x_title=t["province"], y_title="", label=t["compare_heading"], x_label_angle=-30,
+        chart = gr.BarPlot(x=t["chart_x"], y=t["chart_y"], color=t["province"],
+                           tooltip=[t["province"], t["year"], t["chart_y"], t["chart_metric"]],
+                           x_title=t["chart_x"], y_title=t["chart_y"], label=t["compare_heading"], x_label_angle=-30,
                            elem_id="cchc-cm-chart")
         chart_note = gr.Markdown(elem_id="cchc-cm-chart-note")
         outputs = [shown_rows, count, table, download, source, compare, chart, chart_note]

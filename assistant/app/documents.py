@@ -15,6 +15,8 @@ from assistant.app.render import format_date, text_html
 # the long title last, so the short identifying columns stay in view
 COLUMNS = ("col_file", "col_province", "col_type", "col_number", "col_date", "col_period", "col_signer",
            "col_chunks", "col_ingested", "col_title")
+# in pixels, not shares of the screen: on a phone the table scrolls sideways instead of one letter per line
+COLUMN_WIDTHS = ["190px", "120px", "110px", "130px", "110px", "100px", "150px", "80px", "150px", "420px"]
 ADMIN_PATH = "/admin"  # where the admin page is mounted (app/server.py)
 
 
@@ -41,7 +43,7 @@ def build_documents_tab(ctx: AppContext) -> None:
         table = gr.Dataframe(
             value=document_rows(ctx), headers=[t[c] for c in COLUMNS], interactive=False, wrap=True,
             datatype=["str"] * 7 + ["number", "str", "str"], elem_id="cchc-documents",
-            column_widths=["15%", "7%", "7%", "9%", "7%", "7%", "8%", "5%", "9%", "26%"],
+            column_widths=COLUMN_WIDTHS,
         )
         refresh = gr.Button(t["refresh"], size="sm")
 

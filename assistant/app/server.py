@@ -19,6 +19,7 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
@@ -26,12 +27,14 @@ from gradio.utils import get_upload_folder
 
 from assistant.app.admin import ADMIN_USER, build_admin_page, login_check, upload_dir
 from assistant.app.api import build_api
+from assistant.app.assets import FONT_CSS, mount_static, page_head, theme
 from assistant.app.batching import BatchingEmbedder
 from assistant.app.chat import build_chat_tab
 from assistant.app.commitments import build_commitments_tab
 from assistant.app.context import AppContext, TabBuilder
 from assistant.app.documents import ADMIN_PATH, build_documents_tab
 from assistant.app.feedback import FeedbackLog
+from assistant.app.fulltext import add_fulltext_route
 from assistant.app.guard import UploadGuard, UploadStorage
 from assistant.app.render import text_html
 from assistant.app.service import AssistantService
@@ -46,21 +49,7 @@ TABS: tuple[TabBuilder, ...] = (build_chat_tab, build_documents_tab, build_commi
 QUEUE_MAX_SIZE = 200  # waiting events per page beyond which new ones are refused with "queue full"
 ADMIN_CACHE_CLEANUP = (900, 3600)  # every 15 min, delete the admin page's temporary files older than an hour
 
-CSS = """
-.cchc-passage { white-space: pre-wrap; line-height: 1.55; margin-top: .5em; padding: .5em .75em;
-                border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
-.cchc-passage mark { background: #ffe066; color: #111; padding: 0 .1em; border-radius: 2px; }
-.cchc-meta { font-size: .92em; line-height: 1.5; }
-.cchc-notice { color: var(--body-text-color-subdued); font-style: italic; }
-/* the theme's monospace font lacks some Vietnamese glyphs (ố, ề): the table uses the text font */
-#cchc-documents table, #cchc-documents table * { font-family: var(--font); }
-#cchc-commitments table, #cchc-commitments table * { font-family: var(--font); }
-.cchc-compare { border-collapse: collapse; width: 100%; }
-.cchc-compare th, .cchc-compare td { border: 1px solid var(--border-color-primary); \
-padding: .3em .5em; vertical-align: top; }
-#cchc-header h2 { margin: 0 0 .3em; }
-#cchc-header a { font-weight: 600; }
-"""
+CSS_PATH = Path(__file__).parent / "static" / "app.css"
 
 
 def page_path(language: str, settings: Settings) -> str:
@@ -77,7 +66,7 @@ def build_app(service: AssistantService, settings: Settings, language: str | Non
         ctx = AppContext(service=service, settings=settings, feedback=feedback or FeedbackLog(settings.feedback_path),
                          language=language, demo=demo)
         # gr.HTML, not Markdown: Markdown links open a new tab, and switching language should not
-        gr.HTML(f"<h2>{text_html(t['heading'])}</h2><p>{text_html(t['intro'])}<br>"
+        gr.HTML(f"<h1>{text_html(t['heading'])}</h1><p>{text_html(t['intro'])}<br>"
                 f'<a href="{page_path(other, settings)}" lang="{other}">{text_html(t["other_language"])}</a></p>',
                 elem_id="cchc-header")
         with gr.Tabs():
@@ -126,22 +115,28 @@ def build_server(pipeline: Pipeline, settings: Settings, tabs: Sequence[TabBuild
             sweeping.cancel()
 
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    mount = dict(server_name=settings.host, server_port=settings.port, footer_links=["api"], run_history=False,
-                 max_file_size=settings.max_file_bytes, ssr_mode=False, mcp_server=False, css=CSS,
-                 theme=gr.themes.Soft(), show_error=False)  # unexpected errors: a generic message, not Python's
+    mount_static(server)
+    add_fulltext_route(server, service.records)
+    css = FONT_CSS + CSS_PATH.read_text(encoding="utf-8")
+    # no footer links: Gradio's "Use via API" page is English only; the API is documented in the README
+    mount = dict(server_name=settings.host, server_port=settings.port, footer_links=[], run_history=False,
+                 max_file_size=settings.max_file_bytes, ssr_mode=False, mcp_server=False, css=css,
+                 theme=theme(), show_error=False)  # unexpected errors: a generic message, not Python's
     admin, storage = None, None
     if settings.admin_password:
         storage = UploadStorage(int(cap_mb * 1024 * 1024), upload_dir(settings))
         admin = build_admin_app(service, settings, storage.cap_bytes)
         storage.pending = lambda: admin.upload_file_set
         server = gr.mount_gradio_app(server, admin, path=ADMIN_PATH, auth=login_check(settings),
-                                     auth_message=texts(settings.ui_language)["admin_login"], **mount)
+                                     auth_message=texts(settings.ui_language)["admin_login"],
+                                     head=page_head(settings.ui_language, settings.max_question_chars), **mount)
         enforce_uploaded_files(admin)
         pages.append(admin)
     # the root page last: a mount at "/" would otherwise capture "/en/..." too
     for language in sorted(LANGUAGES, key=lambda lang: page_path(lang, settings) == "/"):
         demo = build_app(service, settings, language, tabs, feedback)
-        server = gr.mount_gradio_app(server, demo, path=page_path(language, settings).rstrip("/") or "/", **mount)
+        server = gr.mount_gradio_app(server, demo, path=page_path(language, settings).rstrip("/") or "/",
+                                     head=page_head(language, settings.max_question_chars), **mount)
         enforce_uploaded_files(demo)
         pages.append(demo)
     janitor = SessionJanitor(pages)

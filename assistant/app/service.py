@@ -139,6 +139,10 @@ class AssistantService:
     def documents(self) -> list[DocumentRecord]:
         return sorted(self.pipeline.view.documents.values(), key=lambda r: r.source)
 
+    def records(self) -> dict[str, DocumentRecord]:
+        """Every document of the current snapshot by file name (the snapshot's own dict: read, never change it)."""
+        return self.pipeline.view.documents
+
     def document_texts(self) -> dict[str, str]:
         return {source: record.text for source, record in self.pipeline.view.documents.items()}
 

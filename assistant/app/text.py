@@ -26,8 +26,8 @@ TEXT: dict[str, dict[str, str]] = {
         "question_placeholder": "Nhập câu hỏi (tiếng Việt hoặc tiếng Anh) rồi nhấn Enter…",
         "send": "Gửi",
         "new_conversation": "Cuộc hội thoại mới",
-        "province": "Tỉnh",
-        "all_provinces": "Tất cả các tỉnh",
+        "province": "Tỉnh, thành phố",
+        "all_provinces": "Tất cả tỉnh, thành phố",
         "documents_filter": "Chỉ tìm trong các văn bản",
         "mode": "Cách trả lời",
         "mode_extractive": "Trích xuất (không dùng LLM)",
@@ -39,7 +39,7 @@ TEXT: dict[str, dict[str, str]] = {
         "related": "Đoạn liên quan (không phải căn cứ)",
         "meta_title": "Tiêu đề",
         "meta_number": "Số hiệu",
-        "meta_province": "Tỉnh",
+        "meta_province": "Tỉnh, thành phố",
         "meta_date": "Ngày ban hành",
         "meta_file": "Tệp",
         "meta_heading": "Mục",
@@ -60,7 +60,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_title": "Tiêu đề",
         "col_type": "Loại",
         "col_number": "Số hiệu",
-        "col_province": "Tỉnh",
+        "col_province": "Tỉnh, thành phố",
         "col_date": "Ngày ban hành",
         "col_period": "Giai đoạn",
         "col_signer": "Người ký",
@@ -80,9 +80,37 @@ TEXT: dict[str, dict[str, str]] = {
         "ingest_progress": "Đang nạp",
         "not_admin": "Cần đăng nhập quản trị.",
         "no_files": "Chưa chọn tệp nào.",
-        "ingest_done": "Đã nạp: thêm {added}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}. "
-                       "Các văn bản mới có thể hỏi ngay.",
+        "ingest_done": "Đã nạp: thêm {added}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}.",
         "rejected": "Bị từ chối",
+        "filters": "Bộ lọc: tỉnh, thành phố, văn bản, cách trả lời",
+        "question_label": "Câu hỏi",
+        "stop": "Dừng",
+        "stopped": "Đã dừng câu trả lời.",
+        "doc_dated": "ngày {date}",
+        "full_text": "Xem toàn văn",
+        "document_missing": "Không có văn bản này trong chỉ mục.",
+        "filter_excludes": "Bộ lọc đang loại trừ văn bản trả lời được câu hỏi này ({documents}). Bấm “Tìm trong "
+                           "tất cả văn bản” để hỏi lại không lọc.",
+        "search_all": "Tìm trong tất cả văn bản",
+        "suggestions": "Hỏi tiếp",
+        "ingest_running": "Đang nạp {n} tệp…",
+        "ingest_new": "Các văn bản mới có thể hỏi ngay.",
+        "ingest_nothing_new": "Không có văn bản nào mới.",
+        "upload_name_length": "Tên tệp phải dài từ 1 đến {max} ký tự.",
+        "upload_name_folder": "Tên tệp không được chứa thư mục hay “..”.",
+        "upload_name_chars": "Tên tệp chỉ được gồm chữ, số, khoảng trắng và . _ - ( ) + , và phải bắt đầu bằng chữ "
+                             "hoặc số.",
+        "upload_type": "Loại tệp {suffix} không được hỗ trợ; chỉ nhận {supported}.",
+        "upload_twice": "Tệp được gửi hai lần trong một lần tải lên.",
+        "upload_outside": "Tên tệp sẽ nằm ngoài thư mục tải lên.",
+        "upload_full": "Không đủ chỗ: tệp đã tải lên chiếm {used:.1f} MB trong {cap:g} MB cho phép "
+                       "(CCHC_MAX_UPLOAD_STORAGE_MB).",
+        "upload_not_file": "Không phải tệp thông thường.",
+        "upload_empty": "Tệp rỗng.",
+        "upload_too_big": "Tệp {size:.1f} MB, vượt giới hạn {max:g} MB (CCHC_MAX_FILE_MB).",
+        "upload_duplicate": "trùng nội dung với {source}, đã có trong chỉ mục.",
+        "upload_unreadable": "Không đọc được nội dung tệp (hỏng, được bảo vệ, hoặc không có chữ).",
+        "index_busy": "Chỉ mục đang bận hoặc không truy cập được; chưa nạp tệp nào. Vui lòng thử lại sau.",
     },
     "en": {
         "page_title": "CCHC assistant",
@@ -150,15 +178,53 @@ TEXT: dict[str, dict[str, str]] = {
         "ingest_progress": "Ingesting",
         "not_admin": "Admin login required.",
         "no_files": "No file chosen.",
-        "ingest_done": "Ingested: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped. "
-                       "New documents can be asked about right away.",
+        "ingest_done": "Ingested: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped.",
         "rejected": "Rejected",
+        "filters": "Filters: province, documents, answer mode",
+        "question_label": "Question",
+        "stop": "Stop",
+        "stopped": "Answer stopped.",
+        "doc_dated": "of {date}",
+        "full_text": "Full text",
+        "document_missing": "This document is not in the index.",
+        "filter_excludes": "The filter excludes the documents that answer this question ({documents}). Click "
+                           "“Search all documents” to ask again without it.",
+        "search_all": "Search all documents",
+        "suggestions": "Ask next",
+        "ingest_running": "Ingesting {n} file(s)…",
+        "ingest_new": "New documents can be asked about right away.",
+        "ingest_nothing_new": "No new document.",
+        "upload_name_length": "The file name must be 1 to {max} characters long.",
+        "upload_name_folder": "The file name must be a plain name, without folders or “..”.",
+        "upload_name_chars": "The file name may contain only letters, digits, spaces and . _ - ( ) + , and must "
+                             "start with a letter or digit.",
+        "upload_type": "Unsupported file type {suffix}; supported: {supported}.",
+        "upload_twice": "The file was given twice in one upload.",
+        "upload_outside": "The file name would be stored outside the upload folder.",
+        "upload_full": "No room: uploaded documents take {used:.1f} MB of the {cap:g} MB allowed "
+                       "(CCHC_MAX_UPLOAD_STORAGE_MB).",
+        "upload_not_file": "Not a regular file.",
+        "upload_empty": "The file is empty.",
+        "upload_too_big": "The file is {size:.1f} MB; the limit is {max:g} MB (CCHC_MAX_FILE_MB).",
+        "upload_duplicate": "same content as {source}, already in the index.",
+        "upload_unreadable": "The file's text could not be read (damaged, protected, or without text).",
+        "index_busy": "The index is busy or unreachable; no file was ingested. Please try again later.",
     },
 }
 
 if set(TEXT) != set(LANGUAGES) or set(TEXT["vi"]) != set(TEXT["en"]):
     missing = set(TEXT["vi"]) ^ set(TEXT["en"])
     raise RuntimeError(f"app_text: the vi and en catalogs must have the same keys; differing: {sorted(missing)}")
+
+
+def in_language(message: str, language: str) -> str:
+    """The page's half of a bilingual domain message ("The question is empty. / Câu hỏi đang trống."): the
+    answering layers write both because they do not know the page; a one-language message is kept whole."""
+    parts = message.split(" / ")
+    if len(parts) != 2:
+        return message
+    english, vietnamese = parts
+    return vietnamese if language == "vi" else english
 
 
 def texts(language: str) -> dict[str, str]:

@@ -24,28 +24,40 @@ MAX_NAME_CHARS = 150
 _NAME = re.compile(r"[\w][\w .()+,\-]*")
 
 
+class UploadRejected(IngestError):
+    """Why an upload was refused: an English message (logs, tests) and, for the admin page, the key of its
+    text in ``app/text.py`` with the values it names. Neither carries a server path."""
+
+    def __init__(self, message: str, key: str, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+
 def check_upload_name(name: str) -> str:
-    """The name unchanged if it is safe to use as a file name in the upload folder; IngestError otherwise."""
+    """The name unchanged if it is safe to use as a file name in the upload folder; UploadRejected otherwise."""
     if not name or len(name) > MAX_NAME_CHARS:
-        raise IngestError(f"File name {name!r} must be 1 to {MAX_NAME_CHARS} characters long")
+        raise UploadRejected(f"File name {name!r} must be 1 to {MAX_NAME_CHARS} characters long",
+                             "upload_name_length", max=MAX_NAME_CHARS)
     if name != os.path.basename(name) or "/" in name or "\\" in name or ".." in name:
-        raise IngestError(f"File name {name!r} must be a plain file name, without folders or '..'")
+        raise UploadRejected(f"File name {name!r} must be a plain file name, without folders or '..'",
+                             "upload_name_folder")
     if not _NAME.fullmatch(name):
-        raise IngestError(
+        raise UploadRejected(
             f"File name {name!r} may contain only letters, digits, spaces and . _ - ( ) + , "
-            "and must start with a letter or digit"
-        )
+            "and must start with a letter or digit", "upload_name_chars")
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(f"File {name!r} has an unsupported type {suffix or '(none)'!r}; "
-                          f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
+        raise UploadRejected(f"File {name!r} has an unsupported type {suffix or '(none)'!r}; "
+                             f"supported: {', '.join(SUPPORTED_SUFFIXES)}", "upload_type",
+                             suffix=suffix or "(?)", supported=", ".join(SUPPORTED_SUFFIXES))
     return name
 
 
 @dataclass
 class StagedUploads:
     accepted: list[Path] = field(default_factory=list)  # copies inside the upload folder, ready to ingest
-    rejected: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    rejected: list[tuple[str, UploadRejected]] = field(default_factory=list)  # (file name, why)
 
 
 def stage_uploads(uploads: Sequence[Path], upload_dir: Path, max_bytes: int,
@@ -62,21 +74,23 @@ def stage_uploads(uploads: Sequence[Path], upload_dir: Path, max_bytes: int,
         try:
             name = check_upload_name(upload.name)
             if name.lower() in seen:
-                raise IngestError(f"File {name!r} was given twice in one upload")
+                raise UploadRejected(f"File {name!r} was given twice in one upload", "upload_twice")
             size = _check_file(upload, name, max_bytes)
             target = (root / name).resolve()
             if target.parent != root:
-                raise IngestError(f"File name {name!r} would be stored outside the upload folder")
+                raise UploadRejected(f"File name {name!r} would be stored outside the upload folder", "upload_outside")
             replaced = target.stat().st_size if target.is_file() else 0
             if max_total_bytes is not None and used - replaced + size > max_total_bytes:
-                raise IngestError(f"File {name!r} does not fit: uploaded documents take {used / 1048576:.1f} MB of "
-                                  f"the {max_total_bytes / 1048576:g} MB allowed (setting CCHC_MAX_UPLOAD_STORAGE_MB)")
+                raise UploadRejected(f"File {name!r} does not fit: uploaded documents take {used / 1048576:.1f} MB "
+                                     f"of the {max_total_bytes / 1048576:g} MB allowed (setting "
+                                     "CCHC_MAX_UPLOAD_STORAGE_MB)", "upload_full", used=used / 1048576,
+                                     cap=max_total_bytes / 1048576)
             partial = root / f".{name}.partial"  # hidden: discovery skips dot-files if a copy is cut short
             shutil.copyfile(upload, partial)
             os.replace(partial, target)
             used += size - replaced
-        except IngestError as exc:
-            staged.rejected.append((upload.name, str(exc)))
+        except UploadRejected as exc:
+            staged.rejected.append((upload.name, exc))
             continue
         seen.add(name.lower())
         staged.accepted.append(target)
@@ -120,11 +134,12 @@ def discard_temporary(paths: Sequence[str | Path], temp_root: str | Path) -> int
 
 def _check_file(path: Path, name: str, max_bytes: int) -> int:
     if path.is_symlink() or not path.is_file():
-        raise IngestError(f"Upload {name!r} is not a regular file")
+        raise UploadRejected(f"Upload {name!r} is not a regular file", "upload_not_file")
     size = path.stat().st_size
     if size == 0:
-        raise IngestError(f"File {name!r} is empty")
+        raise UploadRejected(f"File {name!r} is empty", "upload_empty")
     if size > max_bytes:
-        raise IngestError(f"File {name!r} is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:g} MB "
-                          "(setting CCHC_MAX_FILE_MB)")
+        raise UploadRejected(f"File {name!r} is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:g} MB "
+                             "(setting CCHC_MAX_FILE_MB)", "upload_too_big", size=size / 1048576,
+                             max=max_bytes / 1048576)
     return size

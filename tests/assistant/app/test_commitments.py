@@ -72,12 +72,20 @@ def test_a_choice_of_filters_shows_table_comparison_chart_and_csv(tmp_path: Path
         [2, "Quảng Bình", 2025, "Cắt giảm quy định, chi phí tuân thủ", "tối thiểu 20%"]]
     assert view.compare.index("<th>Lai Châu</th>") < view.compare.index("<th>Quảng Bình</th>")
     assert view.compare.count("<b>tối thiểu 20%</b>") == 2
-    assert list(view.chart["province"]) == ["Lai Châu", "Quảng Bình"] and list(view.chart["value"]) == [20.0, 20.0]
+    # the chart's columns are its axis and tooltip titles: the page's words
+    assert list(view.chart.columns) == ["Chỉ tiêu", "Giá trị", "Tỉnh, thành phố", "Năm", "Nội dung"]
+    assert list(view.chart["Tỉnh, thành phố"]) == ["Lai Châu", "Quảng Bình"]
+    assert list(view.chart["Giá trị"]) == [20.0, 20.0]
     assert view.chart_title == "Cắt giảm quy định, chi phí tuân thủ (%)" and view.chart_note == ""
     data = view.csv_path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheet programs then read UTF-8
     parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert [(r["province"], r["value"]) for r in parsed] == [("Lai Châu", "20"), ("Quảng Bình", "20")]
+    assert [(r["Tỉnh, thành phố"], r["Giá trị"], r["Chủ đề"]) for r in parsed] == [
+        ("Lai Châu", "20", "Cắt giảm quy định, chi phí tuân thủ"), ("Quảng Bình", "20", "Cắt giảm quy định, chi phí tuân thủ")]
+    assert "compliance_cost" not in data.decode("utf-8-sig") and "province" not in data.decode("utf-8-sig")
+    english = list(csv.DictReader(io.StringIO(tab.csv_text(view.rows, "en"))))
+    assert [(r["Province"], r["Comparator"], r["Topic"]) for r in english][0] == (
+        "Lai Châu", "at least", "Cutting business regulations and compliance costs")
     assert tab.show(ctx, "", "2025", "compliance_cost").csv_path == view.csv_path  # same rows, same file
     assert tab.show(ctx, "Lai Chau", "", "").csv_path != view.csv_path
 
@@ -98,7 +106,7 @@ def test_the_chart_keeps_one_unit_and_says_what_it_left_out(tmp_path: Path) -> N
     minutes = replace(son_la.commitments[0], unit="phút", value=15.0, comparator="tối đa")
     ledger = Ledger([*records[:2], replace(son_la, text="", commitments=(*son_la.commitments, minutes))])
     frame, title, note = tab.chart_frame(ledger, "processing_time", "", "en")
-    assert list(frame["value"]) == [25.0] and title == "Processing and waiting time (%)"
+    assert list(frame["Value"]) == [25.0] and title == "Processing and waiting time (%)"
     assert note == "The chart shows targets in % only; the table also lists targets in other units (1)."
 
 

@@ -240,7 +240,7 @@ def test_staging_keeps_the_uploads_folder_under_its_cap(tmp_path: Path) -> None:
         (src / name).write_bytes(b"x" * size)
     staged = stage_uploads([src / "a.txt", src / "b.txt", src / "c.txt"], tmp_path / "up", 1000, max_total_bytes=1000)
     assert [p.name for p in staged.accepted] == ["a.txt", "c.txt"]
-    assert "does not fit" in dict(staged.rejected)["b.txt"]
+    assert "does not fit" in str(dict(staged.rejected)["b.txt"])
     again = stage_uploads([src / "a.txt"], tmp_path / "up", 1000, max_total_bytes=1000)  # replaces itself: fits
     assert [p.name for p in again.accepted] == ["a.txt"]
 

@@ -75,7 +75,8 @@ def make_ctx(world: dict, language: str = "vi") -> AppContext:
 
 def run_turn(ctx: AppContext, question: str, conv: Conversation | None = None, province: str = "",
              documents: list[str] | None = None, mode: str = "extractive") -> tuple[list[list[dict]], Conversation]:
-    yields = [(list(m), c) for m, c, box in respond(ctx, question, conv, province, documents, mode)]
+    yields = [(list(step.messages), step.conversation) for step in respond(ctx, question, conv, province, documents,
+                                                                           mode)]
     return [m for m, _ in yields], yields[-1][1]
 
 
@@ -144,7 +145,7 @@ def test_follow_up_uses_the_previous_turn_and_new_conversation_forgets_it(world:
     _, conv = run_turn(ctx, "Còn năm 2030 thì sao?", conv)
     follow = conv.turns[-1].answer
     assert follow is not None and follow.query.provinces == ("Lai Châu",) and "province" in follow.query.inherited
-    messages, fresh, box, status = new_conversation()
+    messages, fresh, status = new_conversation()
     assert messages == [] and fresh.previous is None and fresh.turns == []
     _, alone = run_turn(ctx, "Còn năm 2030 thì sao?", fresh)
     assert alone.turns[-1].answer is None or alone.turns[-1].answer.query.provinces == ()
@@ -197,6 +198,61 @@ def test_filters_restrict_the_documents_searched(world: dict) -> None:
     assert LAI_CHAU_PLAN not in html.unescape(contents(steps[-1]))
     steps, _ = run_turn(ctx, LAI_CHAU_Q, province="Sơn La", documents=[LAI_CHAU_PLAN])
     assert "Bộ lọc không khớp" in html.unescape(steps[-1][-1]["content"])
+
+
+def test_a_filter_that_hides_the_answer_says_so_and_offers_to_search_all(world: dict) -> None:
+    ctx = make_ctx(world)
+    steps = list(respond(ctx, LAI_CHAU_Q, None, "Điện Biên", None, "extractive"))
+    last = steps[-1]
+    notice = html.unescape(last.messages[-1]["content"])
+    assert "Bộ lọc đang loại trừ" in notice and "Kế hoạch 2943/KH-UBND ngày 20/09/2021 — tỉnh Lai Châu" in notice
+    assert last.search_all and not any(s.search_all for s in steps[:-1])
+    unfiltered = list(respond(ctx, LAI_CHAU_Q, None, "", None, "extractive"))[-1]
+    assert not unfiltered.search_all and "Bộ lọc" not in contents(unfiltered.messages)
+    # a filter that keeps the answering document: nothing to say about it
+    kept = list(respond(ctx, LAI_CHAU_Q, None, "Lai Châu", None, "extractive"))[-1]
+    assert not kept.search_all and "20%" in contents(kept.messages)
+
+
+def test_an_answer_suggests_next_questions_about_its_document(world: dict) -> None:
+    last = list(respond(make_ctx(world), LAI_CHAU_Q, None, "", None, "extractive"))[-1]
+    assert 1 <= len(last.suggestions) <= 3
+    assert "Ai ký Kế hoạch 2943/KH-UBND?" in last.suggestions
+    refused = list(respond(make_ctx(world), "", None, "", None, "extractive"))[-1]
+    assert refused.suggestions == () and not refused.search_all
+
+
+def test_the_question_box_is_never_an_output_of_an_answer_and_long_questions_stay(world: dict) -> None:
+    from assistant.app.chat import take_question_js
+
+    ctx = make_ctx(world)
+    assert all(len(astuple_step) == 4 for astuple_step in
+               [(s.messages, s.conversation, s.suggestions, s.search_all) for s in respond(ctx, LAI_CHAU_Q, None,
+                                                                                          "", None, "extractive")])
+    js = take_question_js(world["settings"].max_question_chars)
+    assert "window.cchcTake(q)" in js and "q.trim().length > 2000 ? q : ''" in js
+    # the page: submitting writes the box once (cleared, or kept when too long); the answer never writes it
+    page = build_app(world["service"], world["settings"], "vi")
+    config = page.get_config_file()
+    box = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "cchc-question")
+    streaming = [d for d in config["dependencies"] if d["types"]["generator"]]
+    assert len(streaming) >= 3 and all(box not in d["outputs"] for d in streaming)  # send, example, suggestions…
+    clearing = [d for d in config["dependencies"] if box in d["outputs"]]
+    assert clearing and all(d["js"] and not d["backend_fn"] for d in clearing)  # in the browser, at once
+
+
+def test_stopping_marks_the_unfinished_answer(world: dict) -> None:
+    from assistant.app.chat import stop_answer
+
+    ctx = make_ctx(world)
+    conv = list(respond(ctx, LAI_CHAU_Q, None, "", None, "extractive"))[-1].conversation
+    finished = len(conv.messages)
+    assert stop_answer(ctx, conv) == conv.messages and len(conv.messages) == finished  # nothing was running
+    stream = respond(ctx, LAI_CHAU_Q, conv, "", None, "extractive")
+    next(stream)  # the question and "searching…" are shown, then the user stops
+    stream.close()
+    shown = stop_answer(ctx, conv)
+    assert "Đã dừng câu trả lời." in html.unescape(shown[-1]["content"]) and len(shown) == finished + 3
 
 
 def test_llm_mode_without_an_llm_is_refused_politely(world: dict) -> None:
@@ -280,7 +336,7 @@ def test_staging_checks_size_emptiness_and_symlinks(tmp_path: Path) -> None:
     os.symlink(src / "ok.txt", src / "link.txt")
     staged = stage_uploads([src / n for n in ("ok.txt", "big.txt", "empty.txt", "link.txt")], tmp_path / "up", 1000)
     assert staged.accepted == [(tmp_path / "up" / "ok.txt").resolve()]
-    reasons = dict(staged.rejected)
+    reasons = {name: str(why) for name, why in staged.rejected}
     assert "limit" in reasons["big.txt"] and "empty" in reasons["empty.txt"] and "regular" in reasons["link.txt"]
     assert sorted(p.name for p in (tmp_path / "up").iterdir()) == ["ok.txt"]
 
@@ -299,7 +355,8 @@ def test_admin_ingest_checks_files_and_makes_documents_searchable(world: dict, t
     seen = []
     report = add_documents(ctx, [str(upload), str(bad)], lambda frac, desc, unit: seen.append(frac),
                            temp_root=tmp_path)
-    assert "thêm 1" in report and "script.sh" in report and "unsupported" in report
+    assert "thêm 1" in report and "script.sh" in report and "không được hỗ trợ" in report
+    assert "Các văn bản mới có thể hỏi ngay." in report and str(tmp_path) not in report
     assert seen[0] == (0, 1) and seen[-1] == (1, 1)
     assert (world["settings"].data_dir / "uploads" / upload.name).is_file()
     assert not upload.exists() and not bad.exists()  # the temporary uploads are gone, accepted or not
