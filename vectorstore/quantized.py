@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -114,7 +115,9 @@ def _export_and_quantize(e5_folder: Path, work: Path) -> None:
 
     ids = torch.ones((2, 8), dtype=torch.long)
     fp32 = work / "model.fp32.onnx"
-    with torch.no_grad():
+    # the tracer warns about every shape-dependent branch of BERT (some warnings print whole weight tensors)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         # the TorchScript exporter: the dynamo one needs onnxscript, and a BERT graph has nothing it would add
         torch.onnx.export(HiddenStates(), (ids, ids), str(fp32), dynamo=False,
                           input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
