@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint setup index bench bench-load eval llm browser clean
+.PHONY: run test lint setup index bench bench-load bench-scale eval llm browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: index  ## speed and memory figures (see README "Performance"); `make llm`
 
 bench-load: index  ## 20 simultaneous users on /ask: latency, throughput, memory (bench/load_results.json)
 	$(PY) bench/load_test.py
+
+N ?= 2000
+bench-scale: setup  ## N documents (default 2000, N=all) of the scale corpus beside the samples (bench/scale_results.json)
+	$(PY) bench/bench_scale.py --n $(N)
 
 llm: setup  ## optional: build llama-cpp-python and assemble the local GGUF model
 	$(BIN)/assistant setup --llm

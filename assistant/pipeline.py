@@ -35,6 +35,7 @@ from vectorstore.chroma import ChromaIndex, open_client
 from vectorstore.embeddings import Embedder, EndpointEmbedder, LazyEmbedder, SentenceTransformerEmbedder
 from vectorstore.ingestor import Ingestor
 from vectorstore.models import E5_LOCAL_NAME, e5_small_dir, provision_all, resolve_embedding_model, tiktoken_encoding
+from vectorstore.quantized import OnnxEmbedder, gold_passages, onnx_dir, provision_onnx_int8
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,22 @@ def prepare_process() -> None:
         os.environ.setdefault(key, value)
 
 
-def provision(settings: Settings) -> list[str]:
-    """Provision the offline models (tiktoken files, the e5 folder); one line per model for the user."""
+GOLD_QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "gold.jsonl"  # its spans: the quality check
+
+
+def provision(settings: Settings, onnx: bool = False) -> list[str]:
+    """Provision the offline models (tiktoken files, the e5 folder; with ``onnx`` or the onnx-int8 backend set,
+    also the int8 ONNX model, checked against fp32 on the gold passages); one line per model for the user."""
     prepare_process()
-    return provision_all(settings.models_dir, settings.tiktoken_cache_dir)
+    lines = provision_all(settings.models_dir, settings.tiktoken_cache_dir)
+    if onnx or settings.embedding_backend == "onnx-int8":
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+        passages = gold_passages(GOLD_QUESTIONS, settings.corpus_dir, settings.max_file_bytes)
+        lines.append(provision_onnx_int8(e5_small_dir(settings.models_dir), onnx_dir(settings.quantized_dir), passages,
+                                         threads=settings.torch_threads))
+    return lines
 
 
 def build_index(settings: Settings) -> ChromaIndex:
@@ -91,6 +104,10 @@ def build_embedder(settings: Settings) -> Embedder:
         return EndpointEmbedder(settings.embedding_base_url, settings.embedding_endpoint_model,
                                 query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix,
                                 api_key=settings.embedding_api_key, batch_size=settings.embed_batch_size)
+    if settings.embedding_backend == "onnx-int8":
+        return OnnxEmbedder(onnx_dir(settings.quantized_dir), query_prefix=settings.query_prefix,
+                            passage_prefix=settings.passage_prefix, batch_size=settings.embed_batch_size,
+                            threads=settings.torch_threads)
     import torch
 
     torch.set_num_threads(settings.torch_threads)

@@ -58,6 +58,11 @@ class Settings:
     embedding_base_url: str = ""
     embedding_endpoint_model: str = "multilingual-e5-small"  # the model name the server knows
     embedding_api_key: str = "none"
+    # "torch": the fp32 sentence-transformers folder. "onnx-int8": the same model quantized to int8 and run by ONNX
+    # Runtime (~3x faster on this CPU), built by `assistant setup --onnx` into quantized_dir and refused unless its
+    # vectors stay within cosine 0.99 of fp32 on the gold passages (vectorstore/quantized.py).
+    embedding_backend: str = "torch"
+    quantized_dir: Path = PROJECT_ROOT / "build" / "quantized"
     # One intra-op thread per inference: on 2 cores shared with the web server (and other requests), more
     # threads spin against each other — measured 1.53 s vs 0.21 s per query under load (README, Performance).
     torch_threads: int = 1
@@ -128,6 +133,11 @@ class Settings:
         _check(_finite(self.max_upload_storage_mb) and 0 < self.max_upload_storage_mb <= 1_000_000,
                "max_upload_storage_mb", self.max_upload_storage_mb, "a number greater than 0 and at most 1000000")
         _check(1 <= self.llm_max_tokens <= 32_768, "llm_max_tokens", self.llm_max_tokens, "between 1 and 32768")
+        _check(self.embedding_backend in ("torch", "onnx-int8"), "embedding_backend", self.embedding_backend,
+               "one of: torch, onnx-int8")
+        _check(self.embedding_backend == "torch" or self.embedding_model == "e5-small-local", "embedding_backend",
+               self.embedding_backend, f"torch when embedding_model is not e5-small-local ({self.embedding_model!r}): "
+               "the int8 export is of that model only")
         _check(self.mode in ("extractive", "llm"), "mode", self.mode, "one of: extractive, llm")
         _check(self.ui_language in ("vi", "en"), "ui_language", self.ui_language, "one of: vi, en")
         _check(len(self.collection) >= 3, "collection", self.collection, "at least 3 characters (a Chroma rule)")

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from ingest.document import SourceDocument
 from ingest.errors import IngestError
+from ingest.jsonl import JSONL_SUFFIXES, JsonlEntry, JsonlFile, is_jsonl
 
 if TYPE_CHECKING:  # python-docx is imported lazily at run time, like pypdf
     from docx.document import Document as DocxDocument
@@ -53,12 +54,17 @@ class Skipped:
     unreadable: bool = False  # the path exists but could not be read: what it holds is unknown (see --sync)
 
 
+# What ``discover`` lists and ``load_file`` reads: a file, or one document of a JSONL file (ingest/jsonl.py).
+# Both have ``name`` (the document's identity in the index) and print as where they are.
+Loadable = Path | JsonlEntry
+
+
 # --------------------------------------------------------------------------------------------------
 # discovery
 # --------------------------------------------------------------------------------------------------
 
 
-def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
+def discover(paths: Sequence[Path]) -> tuple[list[Loadable], list[Skipped]]:
     """Expand ``paths`` into the files to load, in a stable order, and the paths that were skipped.
 
     Directories are walked recursively in sorted order; inside them only supported file types are taken
@@ -66,19 +72,23 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
     even if hidden. Problems are reported as ``Skipped`` entries, never raised, so one bad path does not
     stop a batch: a missing path, a symlink loop, a folder or file that cannot be read (``unreadable``).
 
+    A JSONL file given explicitly (.jsonl, .jsonl.gz, .jsonl.xz) stands for its documents, one per line, each
+    named by its id (ingest/jsonl.py); its bad lines are skipped with their line numbers. Inside folders JSONL
+    files are not taken: a folder's documents are its files, so a syncing folder never grows a library.
+
     A second file with the same name as one already found is skipped: the file name is the document's
     identity in the index, so loading both would let one silently replace the other.
     """
-    files: list[Path] = []
+    files: list[Loadable] = []
     skipped: list[Skipped] = []
-    by_name: dict[str, Path] = {}
+    by_name: dict[str, Loadable] = {}
 
-    def take(file: Path) -> None:
+    def take(file: Loadable) -> None:
         first = by_name.get(file.name)
         if first is None:
             by_name[file.name] = file
             files.append(file)
-        elif first.resolve() != file.resolve():
+        elif not _same(first, file):
             skipped.append(
                 Skipped(
                     str(file),
@@ -101,11 +111,37 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
                 take(file)
         elif kind != "file":
             skipped.append(Skipped(str(path), "not a regular file"))
+        elif is_jsonl(path):
+            entries, bad = JsonlFile(path).scan()
+            skipped.extend(Skipped(f"{path}:{b.line}" if b.line else str(path), b.reason, unreadable=b.unreadable)
+                           for b in bad)
+            if not entries and not bad:
+                skipped.append(Skipped(str(path), "holds no document (no non-blank line)"))
+            for entry in entries:
+                take(entry)
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append(Skipped(str(path), f"unsupported file type {path.suffix!r}; supported: {_supported_list()}"))
         else:
             take(path)
     return files, skipped
+
+
+def _same(a: Loadable, b: Loadable) -> bool:
+    """The same file given twice (a folder and a file in it): not a clash of names."""
+    if isinstance(a, Path) and isinstance(b, Path):
+        return a.resolve() == b.resolve()
+    if isinstance(a, JsonlEntry) and isinstance(b, JsonlEntry):
+        return a.file.path.resolve() == b.file.path.resolve() and a.line == b.line
+    return False
+
+
+def readable(item: Loadable) -> bool:
+    """The file (for a JSONL document: its JSONL file) can be opened for reading now."""
+    try:
+        with open(item.file.path if isinstance(item, JsonlEntry) else item, "rb"):
+            return True
+    except OSError:
+        return False
 
 
 def probe(path: Path) -> tuple[str, str | None]:
@@ -169,7 +205,7 @@ def _walk_supported(folder: Path) -> tuple[list[Path], list[Skipped]]:
 
 
 def _supported_list() -> str:
-    return ", ".join(SUPPORTED_SUFFIXES)
+    return ", ".join(SUPPORTED_SUFFIXES + JSONL_SUFFIXES)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,13 +213,15 @@ def _supported_list() -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def load_file(path: Path, max_bytes: int, notes: list[str] | None = None) -> SourceDocument:
+def load_file(path: Loadable, max_bytes: int, notes: list[str] | None = None) -> SourceDocument:
     """Read one file and return its text (NFC, ``\\n`` line ends). Raises ``IngestError`` naming the file.
 
     ``notes``, when given, receives what the user should know about a file that did load (e.g. how many
     invalid bytes were replaced)."""
     if max_bytes <= 0:
         raise ValueError(f"max_bytes must be greater than 0. Currently it is {max_bytes}")
+    if isinstance(path, JsonlEntry):
+        return _load_entry(path, max_bytes)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -203,6 +241,18 @@ def load_file(path: Path, max_bytes: int, notes: list[str] | None = None) -> Sou
     if not text.strip():
         raise IngestError(f"{path} contains no text" + _NO_TEXT_HINT.get(suffix, ""))
     return SourceDocument(source=path.name, path=str(path), text=text, encoding=encoding)
+
+
+def _load_entry(entry: JsonlEntry, max_bytes: int) -> SourceDocument:
+    """One document of a JSONL file: its "text" under the same size limit and normalisation as a file's."""
+    raw = entry.read_text()
+    size = len(raw.encode("utf-8"))
+    if size > max_bytes:
+        raise IngestError(_too_large(entry, size, max_bytes))
+    if _non_text_share(raw) > _MAX_NON_TEXT_SHARE:
+        raise IngestError(f"{entry}: most of its characters are control or unassigned codes, not text")
+    text = normalize_text(raw)
+    return SourceDocument(source=entry.name, path=str(entry), text=text, encoding="jsonl")
 
 
 _NO_TEXT_HINT = {
@@ -243,7 +293,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _too_large(path: Path, size: int, max_bytes: int) -> str:
+def _too_large(path: Loadable, size: int, max_bytes: int) -> str:
     return (
         f"{path} is {_mb(size)} ({size:,} bytes), over the size limit of {_mb(max_bytes)} "
         f"({max_bytes:,} bytes); raise CCHC_MAX_FILE_MB to ingest it"

@@ -44,6 +44,24 @@ def test_ingest_prints_a_progress_bar_and_a_final_report(cli_env, sample_corpus:
     assert "Documents added: 0, updated: 0, unchanged: 5" in out
 
 
+def test_ingest_a_jsonl_library_shows_rates_and_resumes(cli_env, tmp_path: Path, capsys) -> None:
+    import lzma
+
+    from tests.conftest import CORPUS_DIR, SAMPLE_FILES
+
+    path = tmp_path / "lib.jsonl.xz"
+    with lzma.open(path, "wt", encoding="utf-8") as out:
+        for i, name in enumerate(SAMPLE_FILES[:3]):
+            out.write(json.dumps({"id": f"d{i}", "text": (CORPUS_DIR / name).read_text("utf-8")}) + "\n")
+        out.write("{not json\n")
+    code, out, err = run(capsys, "ingest", str(path))
+    assert code == 0
+    assert "Documents added: 3" in out and f"skipped {path}:4: not valid JSON" in out
+    assert "3/3" in err and "doc/s" in err and "chunks/s" in err and "ETA" in err
+    code, out, _ = run(capsys, "ingest", str(path), "--quiet")
+    assert "Documents added: 0, updated: 0, unchanged: 3" in out
+
+
 def test_ingest_json_report_and_skipped_paths(cli_env, sample_corpus: Path, tmp_path: Path, capsys) -> None:
     missing = tmp_path / "nope"
     code, out, _ = run(capsys, "ingest", str(sample_corpus), str(missing), "--json", "--quiet")

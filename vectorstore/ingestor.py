@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ingest.document import SourceDocument
 from ingest.errors import IndexUnavailable, IngestError
-from ingest.load import Skipped, discover, load_file, probe
+from ingest.load import Skipped, discover, load_file, probe, readable
 from ingest.prepare import PreparedDocument, Preparer, document_version
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk
 from vectorstore.embeddings import Embedder
@@ -184,7 +184,7 @@ class Ingestor:
             listed = "; ".join(f"{s.path}: {s.reason}" for s in unreadable[:3])
             raise IngestError(f"--sync needs every folder to be readable, or documents whose files are in there "
                               f"would be removed; {len(unreadable)} could not be read ({listed}). {nothing}")
-        if not any(_readable(f) for f in files):
+        if not any(readable(f) for f in files):
             registered = len(self.index.documents())
             if registered:
                 raise IngestError(f"--sync found no readable supported file in {', '.join(map(str, paths))}; "
@@ -248,14 +248,6 @@ class Ingestor:
     def delete_orphans(self, on_notice: NoticeCallback | None = None) -> int:
         with self.lease(_once(on_notice), what="repair"):
             return self.index.delete_orphans()
-
-
-def _readable(path: Path) -> bool:
-    try:
-        with open(path, "rb"):
-            return True
-    except OSError:
-        return False
 
 
 def _once(callback: NoticeCallback | None) -> NoticeCallback:
