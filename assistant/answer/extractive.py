@@ -155,8 +155,7 @@ class ExtractiveAnswerer:
         out = []
         for rank, scored in enumerate(passages):
             chunk = scored.chunk
-            doc = self.view.documents.get(chunk.source)
-            full = doc.text if doc and doc.text else None
+            full = self.view.text(chunk.source) or None
             for start, end in split_clauses(chunk, self.settings.max_clause_words, sentences_only):
                 text = chunk.text[start - chunk.start : end - chunk.start]
                 m = chunk.metadata

@@ -17,7 +17,7 @@ from assistant.question.understand import EN_FRAMING, blank_provinces, glossary_
 from assistant.types import Query
 from ingest.textnorm import expand_abbreviations, fold, has_diacritics, plain
 from ingest.vocab import read_lines, read_table
-from vectorstore.keyword import KeywordIndex, segment_words
+from vectorstore.keyword import KeywordSearch, segment_words
 
 _DATA = Path(__file__).parent / "data"
 
@@ -129,7 +129,7 @@ def clause_score(settings: ExtractiveSettings, coverage: float, rank: int, has_f
 class TermScorer:
     """The question's terms and how much of them a text covers, with IDF weights from the keyword index."""
 
-    def __init__(self, keyword: KeywordIndex, settings: ExtractiveSettings) -> None:
+    def __init__(self, keyword: KeywordSearch, settings: ExtractiveSettings) -> None:
         self.keyword = keyword
         self.settings = settings
 
