@@ -43,7 +43,7 @@ import numpy as np
 # rank_bm25's BM25Okapi defaults: the ranking every weight and floor of the project was tuned with.
 K1, B, EPSILON = 1.5, 0.75, 0.25
 MERGE_FACTOR = 8  # segments of one size tier merged together: at most ~8 per tier, log8(n) tiers
-_SCHEMA = 1
+_SCHEMA = 2
 _IN_BATCH = 500  # values per "IN (…)" (SQLite's default limit on variables is far above)
 
 _DDL = """
@@ -60,10 +60,11 @@ CREATE TABLE IF NOT EXISTS dfhist(field TEXT NOT NULL, df INTEGER NOT NULL, n IN
                                   PRIMARY KEY(field, df)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY AUTOINCREMENT, n_rows INTEGER NOT NULL,
                                     dead INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS postings(term INTEGER NOT NULL, segment INTEGER NOT NULL, rows BLOB NOT NULL,
-                                    tfs BLOB NOT NULL, PRIMARY KEY(term, segment)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS postings_segment ON postings(segment, term);
+CREATE TABLE IF NOT EXISTS postings(segment INTEGER NOT NULL, term INTEGER NOT NULL, rows BLOB NOT NULL,
+                                    tfs BLOB NOT NULL, PRIMARY KEY(segment, term)) WITHOUT ROWID;
 """
+# postings are keyed (segment, term): a new segment is appended at the end of the table's B-tree (a write
+# touches few pages), a merge deletes contiguous ranges, and a query looks a term up once per segment.
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class BM25Store:
             self._count(db, {ids[key]: (key[0], len(rows)) for key, (rows, _) in postings.items()}, +1)
             db.execute("UPDATE segments SET n_rows = ? WHERE id = ?", (n_rows, segment))
             db.executemany("INSERT INTO postings VALUES (?, ?, ?, ?)",
-                           ((ids[key], segment, _blob(rows, np.int64), _blob(tfs, np.int32))
+                           ((segment, ids[key], _blob(rows, np.int64), _blob(tfs, np.int32))
                             for key, (rows, tfs) in postings.items()))
             self._merge(db)
 
@@ -302,7 +303,7 @@ class BM25Store:
         cursors = [db.execute("SELECT term, rows, tfs FROM postings WHERE segment = ? ORDER BY term", (s,))
                    for s in segments]
         merged = db.execute("INSERT INTO segments(n_rows) VALUES (?) RETURNING id", (n_rows - dead,)).fetchone()[0]
-        out: list[tuple[int, int, bytes, bytes]] = []
+        out: list[tuple[int, int, bytes, bytes]] = []  # (segment, term, rows, tfs)
         for term, group in groupby(heapq.merge(*(list(c) for c in cursors), key=lambda r: r[0]), key=lambda r: r[0]):
             parts = list(group)
             rows_blob, tfs_blob = b"".join(p[1] for p in parts), b"".join(p[2] for p in parts)
@@ -312,7 +313,7 @@ class BM25Store:
                 if not keep.any():
                     continue
                 rows_blob, tfs_blob = rows[keep].tobytes(), np.frombuffer(tfs_blob, dtype=np.int32)[keep].tobytes()
-            out.append((term, merged, rows_blob, tfs_blob))
+            out.append((merged, term, rows_blob, tfs_blob))
         db.execute(f"DELETE FROM postings WHERE segment IN ({marks})", list(segments))
         db.execute(f"DELETE FROM segments WHERE id IN ({marks})", list(segments))
         db.executemany("INSERT INTO postings VALUES (?, ?, ?, ?)", out)
@@ -359,6 +360,10 @@ class BM25Reader:
         self._doc_served[list(served_docs)] = True
         self.n = len(rows)  # BM25's corpus: every passage indexed (the statistics rank_bm25 used)
         self._avgdl = {f: float(self._lengths[f].sum()) / self.n if self.n else 0.0 for f in self.fields}
+        # rank_bm25's length normalisation of each row, k1 (1 - b + b dl / avgdl), in its order of operations
+        self._norm = {f: K1 * (1 - B + B * self._lengths[f].astype(np.float64) / self._avgdl[f])
+                      if self._avgdl[f] else np.zeros(size) for f in self.fields}
+        self._served_rows = self._doc_served[self._doc]
         self._cache: dict[tuple[str, str], int] = {}  # (field, term) -> document frequency
         self._average_idf: dict[str, float] = {}
 
@@ -387,6 +392,11 @@ class BM25Reader:
             self._cache.update(((field, t), int(found.get(t, 0))) for t in part)
         return {t: self._cache[(field, t)] for t in terms}
 
+    def _term_ids(self, field: str, terms: Sequence[str]) -> dict[str, int]:
+        marks = ",".join("?" * len(terms))
+        return dict(self._db().execute(f"SELECT term, id FROM terms WHERE field = ? AND term IN ({marks})",
+                                       (field, *terms)))
+
     def _bm25_idf(self, field: str, df: int) -> float:
         value = float(_idf(self.n, df))
         return value if value >= 0 else EPSILON * self.average_idf(field)
@@ -407,37 +417,46 @@ class BM25Reader:
         self._check(field)
         if self._empty(field) or not query_tokens or n <= 0:
             return []
-        served = self._doc_served
+        served = self._served_rows
         if allowed is not None:
-            served = np.zeros_like(served)
-            served[[self._doc_ids[s] for s in allowed if s in self._doc_ids]] = True
+            doc_allowed = np.zeros_like(self._doc_served)
+            doc_allowed[[self._doc_ids[s] for s in allowed if s in self._doc_ids]] = True
+            served = doc_allowed[self._doc]  # dead rows have document -1: the always-False last slot
         counts = Counter(query_tokens)
         dfs = self._df(field, list(counts))
-        all_rows, all_scores = [], []
+        wanted = [t for t in counts if dfs[t]]
+        if not wanted:
+            return []
         db = self._db()
-        lengths, avgdl = self._lengths[field], self._avgdl[field]
-        for term, times in counts.items():
-            if not dfs[term]:
-                continue
-            idf = self._bm25_idf(field, dfs[term])
-            parts = db.execute("SELECT p.rows, p.tfs FROM postings p JOIN terms t ON t.id = p.term "
-                               "WHERE t.field = ? AND t.term = ?", (field, term)).fetchall()
+        db.execute("BEGIN")  # the segments and their postings as of one moment (a merge may commit meanwhile)
+        try:
+            segments = [s for (s,) in db.execute("SELECT id FROM segments")]
+            marks = ",".join("?" * len(segments))
+            postings = {}
+            for term, term_id in self._term_ids(field, wanted).items():
+                postings[term] = db.execute(f"SELECT rows, tfs FROM postings WHERE segment IN ({marks}) AND term = ?",
+                                            (*segments, term_id)).fetchall()
+        finally:
+            db.execute("COMMIT")
+        all_rows, all_scores = [], []
+        norm, size = self._norm[field], len(self._doc)
+        for term, parts in postings.items():
             if not parts:
                 continue
+            idf, times = self._bm25_idf(field, dfs[term]), counts[term]
             rows = np.concatenate([np.frombuffer(r, dtype=np.int64) for r, _ in parts])
             tfs = np.concatenate([np.frombuffer(t, dtype=np.int32) for _, t in parts]).astype(np.float64)
-            rows_in = rows < len(self._doc)  # rows written after this snapshot are not in it
-            rows, tfs = rows[rows_in], tfs[rows_in]
-            keep = served[self._doc[rows]]  # dead rows have document -1: the always-False last slot
-            rows, tfs = rows[keep], tfs[keep]
-            dl = lengths[rows].astype(np.float64)
+            if rows.max() >= size:  # rows written after this snapshot are not in it
+                rows_in = rows < size
+                rows, tfs = rows[rows_in], tfs[rows_in]
             all_rows.append(rows)
-            all_scores.append(times * idf * (tfs * (K1 + 1) / (tfs + K1 * (1 - B + B * dl / avgdl))))
+            all_scores.append(times * idf * (tfs * (K1 + 1) / (tfs + norm[rows])))
         if not all_rows:
             return []
-        # one score per row of the snapshot: a dense sum is cheaper than grouping the postings
-        scores = np.bincount(np.concatenate(all_rows), weights=np.concatenate(all_scores), minlength=len(self._doc))
-        positive = np.flatnonzero(scores > 0)
+        # one score per row of the snapshot (a dense sum is cheaper than grouping the postings), then only the
+        # served and allowed rows
+        scores = np.bincount(np.concatenate(all_rows), weights=np.concatenate(all_scores), minlength=size)
+        positive = np.flatnonzero((scores > 0) & served)
         if not len(positive):
             return []
         if len(positive) > n:  # the n best and every passage tied with the n-th (ties go in document order)
