@@ -73,7 +73,7 @@ class CorpusView:
         documents = index.documents()
         versions = {s: r.version for s, r in documents.items()}
         store = index.keyword if index.keyword is not None else keyword_store(None)
-        index.sync_keyword(store)
+        index.sync_keyword(store, current=versions)
         return cls(documents, StoredPassages(index, versions), store.reader(versions))
 
     @classmethod

@@ -272,13 +272,16 @@ class ChromaIndex:
             out[pair] = passages if complete else None
         return out
 
-    def sync_keyword(self, store: BM25Store | None = None, remove_stale: bool = False) -> int:
+    def sync_keyword(self, store: BM25Store | None = None, remove_stale: bool = False,
+                     current: dict[str, str] | None = None) -> int:
         """Index in ``store`` (default: this index's file) the served versions it lacks; ``remove_stale`` (a
-        writer under the lease): also drop the versions the registry no longer serves."""
+        writer under the lease): also drop the versions the registry no longer serves. ``current``: the
+        registry's versions when the caller has just read them."""
         store = store if store is not None else self.keyword
         if store is None:
             return 0
-        current = {s: r.version for s, r in self.documents().items()}
+        if current is None:
+            current = {s: r.version for s, r in self.documents().items()}
         return store.sync(current, self.keyword_passages, remove_stale=remove_stale)
 
     def generation(self) -> str:
