@@ -235,19 +235,24 @@ class ChromaIndex:
         ones just written) go into the keyword index, before readers are told, so they find it current."""
         self._docs.upsert(ids=[record.source], embeddings=[_REGISTRY_VECTOR], documents=[record.text],
                           metadatas=[record.to_row()])
-        if self.keyword is not None:
-            passages = ([_passage(c) for c in chunks] if chunks is not None
-                        else self.keyword_passages([(record.source, record.version)])[(record.source, record.version)])
-            if passages is not None:
-                self.keyword.put([(record.source, record.version, passages)])
-            self.keyword.remove(record.source, keep_version=record.version)
-        self._bump_generation()
+        try:
+            if self.keyword is not None:
+                pair = (record.source, record.version)
+                passages = ([_passage(c) for c in chunks] if chunks is not None
+                            else self.keyword_passages([pair])[pair])
+                if passages is not None:
+                    self.keyword.put([(record.source, record.version, passages)])
+                self.keyword.remove(record.source, keep_version=record.version)
+        finally:  # committed either way: readers must hear of it (they index what the file lacks)
+            self._bump_generation()
 
     def delete_document(self, source: str) -> None:
         self._docs.delete(ids=[source])  # first: from here on none of its chunks are served
-        if self.keyword is not None:
-            self.keyword.remove(source)
-        self._bump_generation()
+        try:
+            if self.keyword is not None:
+                self.keyword.remove(source)
+        finally:
+            self._bump_generation()
         self._chunks.delete(where={"source": source})
 
     # --- the keyword index -----------------------------------------------------------------------
