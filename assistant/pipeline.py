@@ -70,7 +70,8 @@ def build_index(settings: Settings) -> ChromaIndex:
     client = open_client(settings.chroma_path, settings.chroma_host, settings.chroma_port)
     location = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.chroma_path)
     return ChromaIndex(client, settings.collection, settings.embedding_model, location=location,
-                       model_identity=lambda name: embedding_model_identity(name, settings.models_dir))
+                       model_identity=lambda name: embedding_model_identity(name, settings.models_dir),
+                       keyword_path=settings.keyword_file)
 
 
 
@@ -200,7 +201,8 @@ class Pipeline:
         view = CorpusView.load(index)
         return Snapshot(index, view, HybridSearch(retrieval_settings(self.settings), index, self.embedder, view),
                         ExtractiveAnswerer(view, ExtractiveSettings(min_support=self.settings.min_support),
-                                           embedder=self.embedder), Ledger(view.documents.values()), generation)
+                                           embedder=self.embedder), Ledger(view.documents.values(), view.texts),
+                        generation)
 
     def refresh(self) -> None:
         """Re-read the index (after an ingest, here or in another process): documents, served chunks, keyword

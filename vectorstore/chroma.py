@@ -8,6 +8,11 @@ any point leaves every document answering from one complete version.
 Concurrency: every change to the store happens under the index's writer lease (vectorstore/lease.py),
 one writer at a time across processes and machines; uncommitted chunks exist only inside a live lease, so
 an orphan cleanup under the lease never deletes another writer's work.
+
+Keyword index: when given a path, the BM25 index of the served chunks (vectorstore/bm25_store.py) is kept
+in a file there, updated at each commit and removal. It is derived data: the chunks' analysed fields are
+stored in Chroma too, so a reader that finds the file behind the registry (another machine ingested, a
+writer died between its commit and the update) indexes what it lacks from them (``sync_keyword``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from chromadb.errors import NotFoundError
 from ingest.commitments import Commitment
 from ingest.document import Chunk, DocumentMetadata
 from ingest.errors import ConfigError, IndexUnavailable
+from vectorstore.bm25_store import BM25Store, Passage
+from vectorstore.keyword import keyword_store
 from vectorstore.lease import ChromaLease, FileLease, Lease
 
 # The registry holds no vectors worth searching, but Chroma stores one per record: a constant stands in.
@@ -90,6 +97,10 @@ def _chunk_to_row(chunk: Chunk, keyword_fields: dict[str, str]) -> dict:
     return meta
 
 
+def _passage(stored: StoredChunk) -> Passage:
+    return Passage(stored.chunk.chunk_id, stored.chunk.index, stored.keyword_fields)
+
+
 def _row_to_chunk(text: str, meta: dict) -> StoredChunk:
     metadata = DocumentMetadata.from_dict({k[4:]: v for k, v in meta.items() if k.startswith("doc_")})
     chunk = Chunk(
@@ -151,11 +162,12 @@ def _create_collections(client: chromadb.api.ClientAPI, collection: str, embeddi
 class ChromaIndex:
     def __init__(self, client: chromadb.api.ClientAPI, collection: str, embedding_model: str,
                  model_identity: Callable[[str], str] | None = None, location: str = "",
-                 lease_kind: str = "auto") -> None:
+                 lease_kind: str = "auto", keyword_path: Path | None = None) -> None:
         """``model_identity`` maps an embedding-model setting to what it designates (two spellings of one
         model, e.g. a name and its folder, map to the same string); ``location`` names the store in messages.
         ``lease_kind``: "file" (a lock file in the store's folder), "chroma" (lease records in the index), or
-        "auto": "file" for an embedded store on disk, else "chroma" (see vectorstore/lease.py)."""
+        "auto": "file" for an embedded store on disk, else "chroma" (see vectorstore/lease.py).
+        ``keyword_path``: the keyword index file (None: none is kept; a reader builds one in memory)."""
         self.embedding_model = embedding_model
         self.location = location or f"collection {collection!r}"
         settings = client.get_settings()
@@ -186,6 +198,7 @@ class ChromaIndex:
             raise
         except Exception as exc:
             raise IndexUnavailable(f"Cannot open Chroma collection {collection!r}: {exc}") from exc
+        self.keyword: BM25Store | None = keyword_store(keyword_path) if keyword_path is not None else None
         self._chunks = _Guarded(chunks, self.location)
         self._docs = _Guarded(docs, self.location)
         self._state = _Guarded(state, self.location)
@@ -217,16 +230,64 @@ class ChromaIndex:
         """The registered documents whose current version is ``version`` (the same content)."""
         return sorted(self._docs.get(where={"version": version}, include=[])["ids"])
 
-    def commit_document(self, record: DocumentRecord) -> None:
-        """The commit point of a document's ingest: from here on its new chunks are served."""
+    def commit_document(self, record: DocumentRecord, chunks: Sequence[StoredChunk] | None = None) -> None:
+        """The commit point of a document's ingest: from here on its new chunks are served. ``chunks`` (the
+        ones just written) go into the keyword index, before readers are told, so they find it current."""
         self._docs.upsert(ids=[record.source], embeddings=[_REGISTRY_VECTOR], documents=[record.text],
                           metadatas=[record.to_row()])
-        self._bump_generation()
+        try:
+            if self.keyword is not None:
+                pair = (record.source, record.version)
+                passages = ([_passage(c) for c in chunks] if chunks is not None
+                            else self.keyword_passages([pair])[pair])
+                if passages is not None:
+                    self.keyword.put([(record.source, record.version, passages)])
+                self.keyword.remove(record.source, keep_version=record.version)
+        finally:  # committed either way: readers must hear of it (they index what the file lacks)
+            self._bump_generation()
 
     def delete_document(self, source: str) -> None:
         self._docs.delete(ids=[source])  # first: from here on none of its chunks are served
-        self._bump_generation()
+        try:
+            if self.keyword is not None:
+                self.keyword.remove(source)
+        finally:
+            self._bump_generation()
         self._chunks.delete(where={"source": source})
+
+    # --- the keyword index -----------------------------------------------------------------------
+    def keyword_passages(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Passage] | None]:
+        """The keyword fields of the chunks of these (source, version), read from the chunk collection;
+        None for a pair whose chunks are not all there (the document changed meanwhile)."""
+        if not pairs:
+            return {}
+        registered = self._docs.get(ids=sorted({s for s, _ in pairs}), include=["metadatas"])
+        expected = {(s, str(m.get("version", ""))): int(m.get("n_chunks", 0))
+                    for s, m in zip(registered["ids"], registered["metadatas"])}
+        rows = self._chunks.get(where={"doc_version": {"$in": sorted({v for _, v in pairs})}}, include=["metadatas"])
+        found: dict[tuple[str, str], list[Passage]] = {}
+        for cid, meta in zip(rows["ids"], rows["metadatas"]):
+            found.setdefault((meta["source"], meta["doc_version"]), []).append(
+                Passage(cid, int(meta["index"]), {k[3:]: v for k, v in meta.items() if k.startswith("kw_")}))
+        out: dict[tuple[str, str], list[Passage] | None] = {}
+        for pair in pairs:
+            passages = sorted(found.get(pair, []), key=lambda p: p.position)
+            passages = [p for p in passages if p.position < expected.get(pair, 0)]  # not an earlier, longer write's
+            complete = pair in expected and len({p.position for p in passages}) == expected[pair]
+            out[pair] = passages if complete else None
+        return out
+
+    def sync_keyword(self, store: BM25Store | None = None, remove_stale: bool = False,
+                     current: dict[str, str] | None = None) -> int:
+        """Index in ``store`` (default: this index's file) the served versions it lacks; ``remove_stale`` (a
+        writer under the lease): also drop the versions the registry no longer serves. ``current``: the
+        registry's versions when the caller has just read them."""
+        store = store if store is not None else self.keyword
+        if store is None:
+            return 0
+        if current is None:
+            current = {s: r.version for s, r in self.documents().items()}
+        return store.sync(current, self.keyword_passages, remove_stale=remove_stale)
 
     def generation(self) -> str:
         """A token that changes whenever the registry changes (in this process or any other): readers that
@@ -335,6 +396,22 @@ class ChromaIndex:
             if current.get(meta["source"]) == meta["doc_version"]
         ]
         return sorted(out, key=lambda s: (s.chunk.source, s.chunk.index))
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The stored chunks of ``ids`` (those that exist), in one read per thousand."""
+        out: dict[str, StoredChunk] = {}
+        for at in range(0, len(ids), _PUT_BATCH):
+            rows = self._chunks.get(ids=list(ids[at : at + _PUT_BATCH]), include=["metadatas", "documents"])
+            out.update((i, _row_to_chunk(text, meta))
+                       for i, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"]))
+        return out
+
+    def document_chunks(self, source: str, version: str) -> list[StoredChunk]:
+        """The chunks of one version of a document, in order."""
+        rows = self._chunks.get(where={"$and": [{"source": source}, {"doc_version": version}]},
+                                include=["metadatas", "documents"])
+        chunks = [_row_to_chunk(text, meta) for text, meta in zip(rows["documents"], rows["metadatas"])]
+        return sorted(chunks, key=lambda s: s.chunk.index)
 
     def search(self, embedding: Sequence[float], n: int, versions: dict[str, str]) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the nearest served chunks, restricted to ``versions``."""

@@ -104,6 +104,7 @@ class Ingestor:
             else:
                 with self.lease(notice, since=since):
                     self.index.delete_orphans()  # under the lease, only a dead writer's leftovers are orphans
+                    self.index.sync_keyword(remove_stale=True)  # what a dead writer or another machine left behind
                     registry = self.index.documents()
                     if sync:
                         self._remove(sorted(set(registry) - present), report, notice)
@@ -226,7 +227,7 @@ class Ingestor:
                 return "twin", self.index.document(twins[0], with_text=False) or record
             self.index.put_chunks(stored, vectors)
             lease.verify()
-            self.index.commit_document(record)  # the commit point: readers switch to the new chunks here
+            self.index.commit_document(record, stored)  # the commit point: readers switch to the new chunks here
             self.index.delete_stale_chunks(doc.source, keep_version=record.version, n_chunks=record.n_chunks)
         return ("updated" if current else "added"), record
 

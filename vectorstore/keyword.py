@@ -3,18 +3,22 @@
 - ``seg``: Vietnamese words from pyvi's segmenter ("chi_phí", "tuân_thủ"), lower case, canonical tones.
 - ``plain``: accent-less syllables plus syllable bigrams ("chi", "phi", "chi_phi"), so a question typed
   without diacritics ("cat giam chi phi tuan thu") still finds the accented passage.
-The analyses of chunks are computed once at ingest and stored with them in Chroma.
+The analyses of chunks are computed once at ingest and stored with them in Chroma, and indexed in a
+``BM25Store`` (vectorstore/bm25_store.py: a file beside the store, updated document by document).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from rank_bm25 import BM25Okapi
+from pathlib import Path
+from typing import Protocol
 
 from ingest.textnorm import canonical_tones, expand_abbreviations, plain
+from vectorstore.bm25_store import BM25Reader, BM25Store, KeywordHit, Passage
+
+__all__ = ["FIELDS", "KeywordHit", "KeywordIndex", "KeywordSearch", "analyse", "keyword_store", "plain_tokens",
+           "segment_words"]
 
 FIELDS = ("seg", "plain")
 _TOKEN = re.compile(r"[\w%]+", re.UNICODE)
@@ -37,50 +41,42 @@ def analyse(text: str) -> dict[str, str]:
     return {"seg": " ".join(segment_words(text)), "plain": " ".join(plain_tokens(text))}
 
 
-@dataclass(frozen=True)
-class KeywordHit:
-    chunk_id: str
-    score: float
+class KeywordSearch(Protocol):
+    """BM25 over the served passages: what retrieval and answer scoring read (``BM25Reader``, ``KeywordIndex``)."""
+
+    def search(self, field: str, query_tokens: Sequence[str], n: int,
+               allowed: set[str] | None = None) -> list[KeywordHit]: ...
+
+    def knows(self, field: str, token: str) -> bool: ...
+
+    def idf(self, field: str, token: str) -> float: ...
+
+
+def keyword_store(path: Path | None) -> BM25Store:
+    """The keyword index of both fields at ``path`` (None: in memory)."""
+    return BM25Store(path, FIELDS)
 
 
 class KeywordIndex:
-    """One BM25 per field over the served chunks; rebuilt whenever the index changes (it is cheap)."""
+    """BM25 over a given list of passages, in memory (tests, small throw-away views). Each passage counts as
+    its own document, so ``allowed`` in ``search`` is a set of passage ids."""
 
     def __init__(self, ids: Sequence[str], fields: Sequence[dict[str, str]]) -> None:
         if len(ids) != len(fields):
             raise ValueError(f"{len(ids)} ids but {len(fields)} field sets")
         self.ids = list(ids)
-        self._bm25: dict[str, BM25Okapi | None] = {}
-        for name in FIELDS:
-            docs = [f.get(name, "").split() for f in fields]
-            # rank_bm25 divides by the corpus size: an empty index has no BM25 at all.
-            self._bm25[name] = BM25Okapi(docs) if docs and any(docs) else None
+        self._store = keyword_store(None)
+        self._store.put((cid, "", [Passage(cid, i, f)]) for i, (cid, f) in enumerate(zip(ids, fields)))
+        self._reader: BM25Reader = self._store.reader()
 
     def search(self, field: str, query_tokens: Sequence[str], n: int,
                allowed: set[str] | None = None) -> list[KeywordHit]:
-        if field not in FIELDS:
-            raise ValueError(f"Unknown keyword field {field!r}. Valid fields are: {', '.join(FIELDS)}")
-        bm25 = self._bm25[field]
-        if bm25 is None or not query_tokens:
-            return []
-        scores = bm25.get_scores(list(query_tokens))
-        ranked = sorted(
-            (KeywordHit(cid, float(s)) for cid, s in zip(self.ids, scores)
-             if s > 0 and (allowed is None or cid in allowed)),
-            key=lambda h: -h.score,
-        )
-        return ranked[:n]
+        return self._reader.search(field, query_tokens, n, allowed)
 
     def knows(self, field: str, token: str) -> bool:
-        """Whether any served chunk contains ``token`` in ``field``."""
-        bm25 = self._bm25.get(field)
-        return bm25 is not None and token in bm25.idf
+        """Whether any passage contains ``token`` in ``field``."""
+        return self._reader.knows(field, token)
 
     def idf(self, field: str, token: str) -> float:
         """BM25's inverse document frequency; a token the corpus never uses gets the highest weight."""
-        bm25 = self._bm25.get(field)
-        if bm25 is None:
-            return 1.0
-        if token in bm25.idf:
-            return max(float(bm25.idf[token]), 0.05)
-        return max(bm25.idf.values(), default=1.0)
+        return self._reader.idf(field, token)

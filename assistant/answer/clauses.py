@@ -85,8 +85,7 @@ def cite_span(n: int, chunk: Chunk, start: int, end: int, quote: str) -> Citatio
 def written_at(view: CorpusView, source: str, pattern: str, n: int,
                max_clause_words: int) -> tuple[Citation, str] | None:
     """Citation ``n`` of the first clause of ``source`` where ``pattern`` is written, and what it matched."""
-    chunks = sorted((s.chunk for s in view.chunks.values() if s.chunk.source == source), key=lambda c: c.index)
-    for chunk in chunks:
+    for chunk in (s.chunk for s in view.document_chunks(source)):
         hit = re.search(pattern, chunk.text)
         if hit:
             start = chunk.start + hit.start()

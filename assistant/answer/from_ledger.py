@@ -12,7 +12,6 @@ citation is the row's own quote span, so an answer from here is cited like any o
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -104,21 +103,9 @@ def question_terms(text: str, view: CorpusView) -> dict[str, float]:
     corpus (IDF). Provinces, years and framing words are left out, and so are words the corpus never uses:
     they cannot tell one row from another."""
     low = _FRAMING_PHRASES.sub(" | ", expand_abbreviations(plain(without_provinces(text))))
-    known = _vocabulary(view)
+    # IDF alone cannot tell a word in one chunk from a word in none (both get the highest weight): ask the index
     return {w: view.keyword.idf("plain", w) for w in re.findall(r"[a-z]+", low)
-            if w not in _FRAMING_WORDS and w in known}
-
-
-_VOCABULARIES: weakref.WeakKeyDictionary[CorpusView, frozenset[str]] = weakref.WeakKeyDictionary()
-
-
-def _vocabulary(view: CorpusView) -> frozenset[str]:
-    """The accent-less words of the served chunks (a view is a snapshot: computed once per view). IDF alone
-    cannot tell a word in one chunk from a word in none: both get the highest weight."""
-    if view not in _VOCABULARIES:
-        _VOCABULARIES[view] = frozenset(word for stored in view.chunks.values()
-                                        for word in stored.keyword_fields.get("plain", "").split())
-    return _VOCABULARIES[view]
+            if w not in _FRAMING_WORDS and view.keyword.knows("plain", w)}
 
 
 def _with_unknown_english(terms: dict[str, float], question: str) -> dict[str, float]:
@@ -225,8 +212,8 @@ def _overview(query: Query, ledger: Ledger, view: CorpusView, sources: set[str] 
 def _citation(n: int, row: Commitment, view: CorpusView) -> Citation:
     record = view.documents.get(row.source)
     m = record.metadata if record else None
-    heading = next((" > ".join(s.chunk.heading_path) for s in view.chunks.values()
-                    if s.chunk.source == row.source and s.chunk.start <= row.start < s.chunk.end), "")
+    heading = next((" > ".join(s.chunk.heading_path) for s in view.document_chunks(row.source)
+                    if s.chunk.start <= row.start < s.chunk.end), "")
     return Citation(n=n, source=row.source, title=(m and (m.title or m.label())) or row.source,
                     province=row.province or "", quote=row.quote, start=row.start, end=row.end,
                     number=row.number or "", doc_type=row.doc_type or "", issue_date=row.issue_date or "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from assistant.answer.facts import COMPARATORS_EN
@@ -35,8 +35,10 @@ UNITS_EN: dict[str, str] = dict(read_table(Path(__file__).parent / "data" / "led
 class Ledger:
     """Every commitment row of the given documents, in a stable order (province, year, topic, position)."""
 
-    def __init__(self, records: Iterable[DocumentRecord]) -> None:
+    def __init__(self, records: Iterable[DocumentRecord], texts: Mapping[str, str] | None = None) -> None:
+        """``texts``: the documents' texts when the records do not carry them (a view reads them on demand)."""
         self.documents = {r.source: r for r in records}
+        self._texts = texts
         rows = []
         for record in self.documents.values():
             for row in record.commitments:
@@ -49,6 +51,13 @@ class Ledger:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def text(self, source: str) -> str:
+        """The text of a document of the ledger (what its rows' offsets index); empty when unknown."""
+        record = self.documents.get(source)
+        if record is not None and record.text:
+            return record.text
+        return (self._texts or {}).get(source, "")
 
     @property
     def provinces(self) -> list[str]:

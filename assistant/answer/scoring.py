@@ -25,7 +25,7 @@ from assistant.question.understand import (
 from assistant.types import Query
 from ingest.textnorm import expand_abbreviations, fold, has_diacritics, plain
 from ingest.vocab import read_lines, read_table
-from vectorstore.keyword import KeywordIndex, segment_words
+from vectorstore.keyword import KeywordSearch, segment_words
 
 _DATA = Path(__file__).parent / "data"
 
@@ -197,7 +197,7 @@ class Term:
 class TermScorer:
     """The question's terms and how much of them a text covers, with IDF weights from the keyword index."""
 
-    def __init__(self, keyword: KeywordIndex, settings: ExtractiveSettings) -> None:
+    def __init__(self, keyword: KeywordSearch, settings: ExtractiveSettings) -> None:
         self.keyword = keyword
         self.settings = settings
 

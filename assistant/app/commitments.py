@@ -92,7 +92,7 @@ CSV_NAME = {"vi": "cam-ket.csv", "en": "commitments.csv"}
 
 
 def ledger_of(ctx: AppContext) -> Ledger:
-    return Ledger(ctx.service.documents())
+    return Ledger(ctx.service.documents(), ctx.service.document_texts())
 
 
 # --- what each part shows (pure functions: tested without a browser) --------------------------------
@@ -136,7 +136,7 @@ def passage(ledger: Ledger, row: Commitment, language: str) -> str:
         (t["meta_metric"], row.metric),
     ]
     meta = "<br>".join(f"<b>{text_html(k)}:</b> {text_html(v)}" for k, v in facts if v)
-    text = record.text if record else ""
+    text = ledger.text(row.source)
     if 0 <= row.start < row.end <= len(text) and text[row.start:row.end] == row.quote:
         body = passage_html(text, row.start, row.end)
     else:  # the document text is not in this snapshot: the quote is all there is to show

@@ -8,7 +8,7 @@ script: the browser scrolls to ``#cchc-quote`` by itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -27,10 +27,10 @@ a { color: #1d4ed8; }
 """
 
 
-def document_page(record: DocumentRecord, start: int | None, end: int | None, language: str) -> str:
-    """The HTML page of ``record``'s text, ``start``-``end`` marked when it is a span of it."""
+def document_page(record: DocumentRecord, text: str, start: int | None, end: int | None, language: str) -> str:
+    """The HTML page of ``record``'s ``text``, ``start``-``end`` marked when it is a span of it."""
     t = texts(language)
-    m, text = record.metadata, record.text
+    m = record.metadata
     name = document_name(m.doc_type, m.number, m.issue_date, m.province, m.title, record.source, t, language)
     if start is not None and end is not None and 0 <= start < end <= len(text):
         body = (f"{text_html(text[:start])}<mark id=\"cchc-quote\">{text_html(text[start:end])}</mark>"
@@ -45,8 +45,10 @@ def document_page(record: DocumentRecord, start: int | None, end: int | None, la
             f"</small></p><pre>{body}</pre></body></html>")
 
 
-def add_fulltext_route(server: FastAPI, documents: Callable[[], dict[str, DocumentRecord]]) -> None:
-    """``GET /cchc/document/<file>``: the document page, 404 for a file the index does not hold."""
+def add_fulltext_route(server: FastAPI, documents: Callable[[], dict[str, DocumentRecord]],
+                       document_texts: Callable[[], Mapping[str, str]]) -> None:
+    """``GET /cchc/document/<file>``: the document page, 404 for a file the index does not hold. Texts are
+    read from the index when asked (the served view holds none)."""
 
     @server.get(FULLTEXT_PATH + "/{source}", response_class=HTMLResponse, include_in_schema=False)
     def _document(source: str, start: int | None = None, end: int | None = None, lang: str = "vi") -> HTMLResponse:
@@ -55,6 +57,7 @@ def add_fulltext_route(server: FastAPI, documents: Callable[[], dict[str, Docume
         if record is None:
             return HTMLResponse(f'<!doctype html><html lang="{language}"><body><p>'
                                 f'{text_html(texts(language)["document_missing"])}</p></body></html>', status_code=404)
-        return HTMLResponse(document_page(record, start, end, language),
+        text = document_texts().get(source) or ""
+        return HTMLResponse(document_page(record, text, start, end, language),
                             headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                                                 "font-src 'self'"})

@@ -116,7 +116,7 @@ def build_server(pipeline: Pipeline, settings: Settings, tabs: Sequence[TabBuild
 
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     mount_static(server)
-    add_fulltext_route(server, service.records)
+    add_fulltext_route(server, service.records, service.document_texts)
     css = FONT_CSS + CSS_PATH.read_text(encoding="utf-8")
     # no footer links: Gradio's "Use via API" page is English only; the API is documented in the README
     mount = dict(server_name=settings.host, server_port=settings.port, footer_links=[], run_history=False,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,8 +143,9 @@ class AssistantService:
         """Every document of the current snapshot by file name (the snapshot's own dict: read, never change it)."""
         return self.pipeline.view.documents
 
-    def document_texts(self) -> dict[str, str]:
-        return {source: record.text for source, record in self.pipeline.view.documents.items()}
+    def document_texts(self) -> Mapping[str, str]:
+        """Each document's text, read from the index when first looked up (CorpusView.texts)."""
+        return self.pipeline.view.texts
 
     def provinces(self) -> list[str]:
         return sorted(self.pipeline.view.provinces)

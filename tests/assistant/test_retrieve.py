@@ -204,7 +204,7 @@ def test_retriever_returns_documents_that_quote_the_source_exactly(retriever, co
     assert 0 < len(docs) <= corpus_pipeline.settings.top_k
     for d in docs:
         source, start, end = d.metadata["source"], d.metadata["start"], d.metadata["end"]
-        assert corpus_pipeline.view.documents[source].text[start:end] == d.page_content
+        assert corpus_pipeline.view.text(source)[start:end] == d.page_content
     # the province filter: Lai Châu has two documents, and nothing else comes back
     assert {d.metadata["source"] for d in docs} <= {LAI_CHAU_PLAN, LAI_CHAU_DIRECTIVE}
     assert docs[0].metadata["source"] == LAI_CHAU_PLAN

@@ -63,7 +63,7 @@ class FakePipeline:
         self.settings = settings
         self.canned = canned
         self.search = FakeSearch(canned, settings.top_k)
-        self.view = SimpleNamespace(versions={DOC: "v1", OTHER: "v1"}, chunks={"c1": None, "c2": None})
+        self.view = SimpleNamespace(versions={DOC: "v1", OTHER: "v1"}, n_chunks=2)
         self.calls: list[tuple[str, Query | None, str | None]] = []
 
     def understand(self, question: str, previous: Query | None = None) -> Query:

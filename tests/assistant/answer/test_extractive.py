@@ -28,7 +28,7 @@ def assert_citations_quote_the_documents(answer: Answer, pipeline) -> None:
     """Every citation (and related passage) is the document's text at its offsets, and every [n] in the
     text names a citation."""
     for c in (*answer.citations, *answer.related):
-        assert pipeline.view.documents[c.source].text[c.start : c.end] == c.quote, c
+        assert pipeline.view.text(c.source)[c.start : c.end] == c.quote, c
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers <= {c.n for c in answer.citations}
     if answer.citations:
@@ -150,7 +150,7 @@ def test_the_compliance_cost_target_of_each_province(ask, corpus_pipeline, quest
     assert "20%" in first_line(answer)
     citation = answer.citations[0]
     assert citation.source == source
-    assert corpus_pipeline.view.documents[source].text[citation.start : citation.end] == citation.quote
+    assert corpus_pipeline.view.text(source)[citation.start : citation.end] == citation.quote
     assert "20%" in citation.quote and "chi phí tuân thủ" in citation.quote
     assert_citations_quote_the_documents(answer, corpus_pipeline)
 
@@ -309,7 +309,7 @@ def test_a_list_cut_by_the_chunker_is_quoted_to_the_end_of_its_sentence(ask, cor
     # the 11 groups of Điện Biên's resolution are one sentence that the chunker splits at a ';'
     answer = ask("List the main groups of tasks and solutions in Điện Biên's resolution on administrative reform.")
     (citation,) = answer.citations
-    chunk_ends = {s.chunk.end for s in corpus_pipeline.view.chunks.values() if s.chunk.source == citation.source}
+    chunk_ends = {s.chunk.end for s in corpus_pipeline.view.document_chunks(citation.source)}
     assert citation.quote.startswith("Để thực hiện mục tiêu đề ra") and citation.quote.endswith("khen thưởng.")
     assert any(citation.start < e < citation.end for e in chunk_ends)  # it runs over a chunk boundary
     assert "chỉ số PCI" in answer.text and "thi đua" in answer.text

@@ -23,7 +23,7 @@ def world() -> tuple[Ledger, CorpusView]:
     records = make_records()
     chunks = [StoredChunk(Chunk(r.source, r.version, 0, 0, len(r.text), r.text, ("Chỉ tiêu",), r.metadata),
                           analyse(r.text)) for r in records]
-    view = CorpusView({r.source: r for r in records}, chunks)
+    view = CorpusView.from_chunks({r.source: r for r in records}, chunks)
     return Ledger(records), view
 
 

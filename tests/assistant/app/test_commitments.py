@@ -27,13 +27,16 @@ HOSTILE = {"hostile.txt": (
 
 
 class FakeService:
-    """What the tab uses of AssistantService: the document snapshot."""
+    """What the tab uses of AssistantService: the document snapshot and the documents' texts."""
 
     def __init__(self, records) -> None:
         self.records = records
 
     def documents(self):
         return sorted(self.records, key=lambda r: r.source)
+
+    def document_texts(self):
+        return {r.source: r.text for r in self.records}
 
 
 def make_ctx(tmp_path: Path, language: str = "vi", docs=DOCS) -> AppContext:

@@ -84,11 +84,12 @@ def record(text: str, commitments: tuple[Commitment, ...] = (), **meta: str) -> 
 
 
 def test_the_full_text_page_marks_the_span_and_escapes_the_rest() -> None:
-    page = document_page(record("a <script>x</script> 20% b"), 21, 24, "vi")
+    text = "a <script>x</script> 20% b"
+    page = document_page(record(text), text, 21, 24, "vi")
     assert '<html lang="vi">' in page and '<mark id="cchc-quote">20%</mark>' in page
     assert "<script>" not in page and "&#60;script&#62;" in page
     assert "<title>Kế hoạch 2943/KH-UBND ngày 20/09/2021 — tỉnh Lai Châu</title>" in page
-    assert "<mark" not in document_page(record("short"), 3, 99, "en")  # a span outside the text marks nothing
+    assert "<mark" not in document_page(record("short"), "short", 3, 99, "en")  # a span outside the text marks nothing
     assert f'font-family: "{FONT_FAMILY}"' in page  # the bundled face, from the app itself
 
 
