@@ -91,11 +91,11 @@ def server_env(root: Path, port: int) -> dict[str, str]:
     return env
 
 
-def start_app_server(root: Path) -> AppServer:
+def start_app_server(root: Path, extra_env: dict[str, str] | None = None) -> AppServer:
     """`python -m assistant serve` on a free loopback port over an empty index in ``root``, filled with the
-    sample corpus; returns when the app answers."""
+    sample corpus; returns when the app answers. ``extra_env``: more CCHC_* settings (e.g. an LLM endpoint)."""
     port = free_port()
-    env = server_env(root, port)
+    env = {**server_env(root, port), **(extra_env or {})}
     log = (root / "server.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
