@@ -131,8 +131,16 @@ class CorpusView:
         own = {s for s, r in self.documents.items() if norm_number(r.metadata.number or "") in wanted}
         if own:
             return own
-        return {s for s, r in self.documents.items()
-                if wanted & {norm_number(n) for n in doc_numbers_in(document_opening(r, self.text(s)))}}
+        # only a document whose opening passage holds the number's words can name it there: the keyword index
+        # finds those, so a number no document has costs a search, not a read of every text
+        holding = {s for s, r in self.documents.items() if r.metadata.title and wanted & {
+            norm_number(n) for n in doc_numbers_in(r.metadata.title)}}
+        for number in numbers:
+            hits = self.keyword.search("plain", plain_tokens(number), _NAMING_PASSAGES)
+            holding |= {stored.chunk.source for stored in self.chunks_by_id([h.chunk_id for h in hits]).values()
+                        if stored.chunk.start < _OPENING_CHARS}
+        return {s for s in holding if s in self.documents and wanted & {
+            norm_number(n) for n in doc_numbers_in(document_opening(self.documents[s], self.text(s)))}}
 
     @property
     def n_chunks(self) -> int:
@@ -220,6 +228,9 @@ def spelling_table(texts: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...
 # Words restore_diacritics reads as one phrase, at most: three tell "ban hành"/"bản hành" apart by context.
 _RESTORE_WORDS = 3
 _RESTORE_MIN_COUNT = 2
+# Passages searched for the documents whose opening names a document number: a much-cited number ("06/QĐ-TTg")
+# is in many passages; this many reach past those that only cite it to the openings that name it.
+_NAMING_PASSAGES = 100
 # Passages whose spellings restore a question: about the first page of keyword hits on its accent-less words.
 _RESTORE_PASSAGES = 40
 
