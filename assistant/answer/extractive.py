@@ -152,6 +152,10 @@ class ExtractiveAnswerer:
             if summary is not None:
                 return summary
         document_fact = self._document_fact(query, ask, passages)
+        if document_fact is None and not query.inherited and not self.scorer.terms(query):
+            # nothing but framing, a place or a year ("còn năm 2030 thì sao?" with no earlier turn): no subject
+            # to match, and any figure of that year would be a guess
+            return self._abstain(query, passages, reason="nothing")
         candidates = self._candidates(query, passages, ask)
         if document_fact is not None:  # "… do ai ký và có hiệu lực từ khi nào?": the other part from the text
             return self._with_parts(query, ask, document_fact, candidates)
