@@ -17,6 +17,7 @@ writer died between its commit and the update) indexes what it lacks from them (
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 import uuid
@@ -135,13 +136,23 @@ class _Guarded:
         return call
 
 
+_OPEN_LOCK = "open.lock"
+
+
 def open_client(path: Path, host: str = "", port: int = 8000) -> chromadb.api.ClientAPI:
     """A Chroma server at ``host:port`` when a host is given, else the embedded store at ``path``."""
     try:
         if host:
             return chromadb.HttpClient(host=host, port=port)
         path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path))
+        # Two processes opening a new store at once both run Chroma's schema migrations ("table collections
+        # already exists"): they take turns, under an exclusive lock on a file in the store's folder.
+        with (path / _OPEN_LOCK).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return chromadb.PersistentClient(path=str(path))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError variants
         where = f"{host}:{port}" if host else str(path)
         raise IndexUnavailable(f"Cannot open the Chroma index at {where}: {exc}") from exc

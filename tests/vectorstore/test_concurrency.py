@@ -171,3 +171,26 @@ def test_an_upload_during_a_cli_ingest(tmp_path: Path) -> None:
     assert len(cli_report["added"]) == 24
     assert [len(r.added) + len(r.updated) for r in reports] == [1] * 16
     assert_nothing_lost_nothing_leaked(settings, [long, uploads])
+
+
+# Opens the embedded store at argv[1] once a start file (argv[2]) appears, so that every process opens it at once.
+OPENER = """
+import sys, time
+from pathlib import Path
+from vectorstore.chroma import ChromaIndex, open_client
+store, go = Path(sys.argv[1]), Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+ChromaIndex(open_client(store), "race", "fake")
+"""
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path: Path) -> None:
+    # two ingests started together on an empty folder both ran Chroma's schema migrations
+    # ("table collections already exists"): opening the store takes turns
+    store, go = tmp_path / "chroma", tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(store), str(go)], cwd=PROJECT_ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    go.touch()
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, "\n".join(e[-800:] for e in errors)
