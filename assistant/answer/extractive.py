@@ -152,11 +152,12 @@ class ExtractiveAnswerer:
             if summary is not None:
                 return summary
         document_fact = self._document_fact(query, ask, passages)
-        if document_fact is None and not query.inherited and not self.scorer.terms(query):
+        terms = self.scorer.terms(query)
+        if document_fact is None and not query.inherited and not terms:
             # nothing but framing, a place or a year ("còn năm 2030 thì sao?" with no earlier turn): no subject
             # to match, and any figure of that year would be a guess
             return self._abstain(query, passages, reason="nothing")
-        candidates = self._candidates(query, passages, ask)
+        candidates = self._candidates(query, passages, ask, terms)
         if document_fact is not None:  # "… do ai ký và có hiệu lực từ khi nào?": the other part from the text
             return self._with_parts(query, ask, document_fact, candidates)
         supported = [c for c in candidates if c.supported and c.score >= self.settings.min_support]
@@ -276,10 +277,9 @@ class ExtractiveAnswerer:
         return docs.get(passages[0].chunk.source) if passages else None
 
     # --- candidate units -------------------------------------------------------------------------------
-    def _candidates(self, query: Query, passages: list[ScoredChunk], ask: Ask) -> list[_Candidate]:
+    def _candidates(self, query: Query, passages: list[ScoredChunk], ask: Ask, terms: list[Term]) -> list[_Candidate]:
         """The units of the retrieved passages; every unit of a document the question names (by number, or
         as the one the conversation is about), wherever the search found it."""
-        terms = self.scorer.terms(query)
         passages = passages[: self.settings.evidence_passages]
         searched = {p.chunk.source for p in passages}
         whole = searched & (self.view.named_documents(query.doc_numbers) | set(query.focus if query.inherited else ()))
