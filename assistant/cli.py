@@ -35,13 +35,11 @@ def _notice(text: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.pipeline import build_ingestor
     from assistant.progress import IngestProgress
+    from assistant.workers import ingest
 
-    settings = _settings(args)
-    ingestor = build_ingestor(settings)
+    settings = _settings(args) if args.workers is None else _settings(args, ingest_workers=args.workers)
     progress = IngestProgress(sys.stderr, enabled=not args.quiet and not args.dry_run)
-    ingestor.embedder = progress.watch(ingestor.embedder)  # the rates count the documents embedded
 
     def notice(text: str) -> None:  # a line of its own, above the bar
         if args.quiet or args.dry_run:
@@ -50,8 +48,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             progress.write(text)
 
     try:
-        report = ingestor.run([Path(p) for p in args.paths], sync=args.sync, on_progress=progress,
-                              dry_run=args.dry_run, on_notice=notice)
+        report = ingest(settings, [Path(p) for p in args.paths], sync=args.sync, dry_run=args.dry_run,
+                        progress=progress, on_notice=notice)
     finally:
         progress.close()
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
@@ -214,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar (documents done, documents/s and chunks/s embedded, ETA on stderr)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes embedding side by side, one model each (default CCHC_INGEST_WORKERS, "
+                   "0: one per core when there are at least 8 files per worker)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("check", help="verify the index: registry against stored chunks and vectors; --repair fixes",

@@ -78,6 +78,9 @@ class Settings:
     chunk_tokens: int = 220
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 20.0
+    # Worker processes for an ingest of many files (assistant/workers.py), each embedding with torch_threads.
+    # 0: one per core when there are enough files to repay each worker's model load (a handful: one).
+    ingest_workers: int = 0
     # How long an ingest (or `assistant check --repair`) waits for another one that holds the index before it
     # gives up. Writers take turns per document (vectorstore/chroma.py, WriterLease), so waits are short.
     ingest_wait_s: float = 600.0
@@ -120,6 +123,7 @@ class Settings:
         _check(0 <= self.chunk_overlap_sentences <= 20, "chunk_overlap_sentences", self.chunk_overlap_sentences,
                "between 0 and 20")
         _check(1 <= self.embed_batch_size <= 4096, "embed_batch_size", self.embed_batch_size, "between 1 and 4096")
+        _check(0 <= self.ingest_workers <= 64, "ingest_workers", self.ingest_workers, "between 0 (auto) and 64")
         _check(1 <= self.torch_threads <= 256, "torch_threads", self.torch_threads, "between 1 and 256")
         _check(1 <= self.llm_threads <= 256, "llm_threads", self.llm_threads, "between 1 and 256")
         _check(1 <= self.top_k <= 100, "top_k", self.top_k, "between 1 and 100")

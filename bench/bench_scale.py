@@ -60,17 +60,16 @@ def _load() -> list[float]:
 
 
 def step_ingest(paths: list[str]) -> dict:
-    from assistant.pipeline import build_ingestor
     from assistant.progress import IngestProgress
     from assistant.settings import Settings
+    from assistant.workers import count_files, ingest, worker_count
 
     settings = Settings.from_env()
-    ingestor = build_ingestor(settings)
+    workers = worker_count(settings.ingest_workers, count_files([Path(p) for p in paths]))
     progress = IngestProgress(sys.stderr, enabled=sys.stderr.isatty())
-    ingestor.embedder = progress.watch(ingestor.embedder)
     started = time.perf_counter()
     try:
-        report = ingestor.run([Path(p) for p in paths], on_progress=progress)
+        report = ingest(settings, [Path(p) for p in paths], progress=progress)
     finally:
         progress.close()
     seconds = time.perf_counter() - started
@@ -81,7 +80,11 @@ def step_ingest(paths: list[str]) -> dict:
         "seconds": round(seconds, 1),
         "documents_per_s": round(docs / seconds, 3), "chunks_per_s": round(report.chunks_written / seconds, 2),
         "chunks_per_document": round(report.chunks_written / docs, 1) if docs else None,
-        "peak_rss_mb": _peak_rss_mb(), "load_average_after": _load(),
+        "peak_rss_mb": _peak_rss_mb(), "workers": workers,
+        # the largest worker process (each holds its own model); the run's memory is about this times workers
+        "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+        if workers > 1 else None,
+        "load_average_after": _load(),
         "torch_threads": settings.torch_threads, "embed_batch_size": settings.embed_batch_size,
         "embedding_backend": settings.embedding_backend,
     }
@@ -206,7 +209,9 @@ def readme_table(r: dict) -> str:
         ("chunks per document", f"{i['chunks_per_document']}"),
         ("index size on disk (with the 5 samples)", f"{r['index_size_mb']} MB"),
         ("start-up (pipeline built, index read)", f"{s['startup_s']} s"),
-        ("peak RSS: ingest / serving", f"{i['peak_rss_mb']:.0f} MB / {s['peak_rss_mb']:.0f} MB"),
+        ("peak RSS: ingest / serving", f"{i['peak_rss_mb']:.0f} MB / {s['peak_rss_mb']:.0f} MB"
+         + (f" (each of {i['workers']} ingest workers: ≤ {i['worker_peak_rss_mb']:.0f} MB)"
+            if i.get("worker_peak_rss_mb") else "")),
         (f"warm p50 / p95 ({s['questions']} questions)", f"{s['warm_p50_s']} s / {s['warm_p95_s']} s"),
         ("gold answer accuracy: sample only → with scale docs",
          f"{g['sample_only']['answer_accuracy']:.3f} → {g['with_scale']['answer_accuracy']:.3f} "
@@ -215,8 +220,9 @@ def readme_table(r: dict) -> str:
     ]
     lines = [MARK_START, "",
              f"Measured {r['measured_at']} with `{r['command']}` ({r['machine']['cpus']} CPUs, shared with other "
-             f"sessions; embedding {i.get('embedding_backend', 'torch')}, threads {i['torch_threads']}, batch "
-             f"{i['embed_batch_size']}):", "",
+             f"sessions; embedding {i.get('embedding_backend', 'torch')}, {i.get('workers', 1)} ingest "
+             f"process{'es' * (i.get('workers', 1) > 1)} of {i['torch_threads']} thread{'s' * (i['torch_threads'] > 1)}"
+             f", batch {i['embed_batch_size']}):", "",
              "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     e = r.get("extrapolation")
     if e:
