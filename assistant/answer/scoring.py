@@ -45,6 +45,11 @@ class ExtractiveSettings:
     # Above this coverage a clause answers even without the question's rarest term: most of the question is
     # there. Lower lets more clauses skip the gate (answers on the wrong subject); higher rejects paraphrases.
     key_term_gate: float = 0.7
+    # Every term at least this fraction as rare as the rarest is a key term too, and must be there: which of a
+    # question's two or three specific words is the very rarest depends on what else the collection holds
+    # ("cắt giảm" outranks "chi phí tuân thủ" among thousands of legal texts, not among five plans), and a
+    # clause with "cắt giảm … thời gian" is not on "cắt giảm chi phí tuân thủ" either way.
+    key_term_ratio: float = 0.8
     # A clause failing the key-term gate is scored this far below min_coverage: never support, and it keeps
     # its place among the clauses that fail (any positive margin would do).
     gate_margin: float = 0.01
@@ -339,7 +344,8 @@ class TermScorer:
         pool = [t for t in known if len(t.alternatives[0]) == 1] if syllables_only else phrases
         pool = pool or known
         key = max(pool, key=lambda t: t.weight)
-        tied = [t for t in pool if t.weight >= key.weight - WEIGHT_TIE and (t.accented or len(t.alternatives) > 1)]
+        floor = min(key.weight * self.settings.key_term_ratio, key.weight - WEIGHT_TIE)
+        tied = [t for t in pool if t.weight >= floor and (t.accented or len(t.alternatives) > 1)]
         return key in matched and all(t in matched for t in tied)
 
     def anchor(self, query: Query, text: str) -> int:
