@@ -19,10 +19,12 @@ import queue
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from assistant.progress import IngestProgress
 from assistant.settings import Settings
+from ingest.errors import IngestError
 from ingest.load import discover
 from vectorstore.ingestor import IngestReport, NoticeCallback, ProgressCallback
 
@@ -94,10 +96,21 @@ def ingest_parallel(settings: Settings, paths: Sequence[Path], workers: int, syn
                 handle(events.get_nowait())
             except queue.Empty:
                 break
-    errors = [f.exception() for f in futures if f.exception() is not None]
-    if errors:
-        raise errors[0]
+    error = first_error([f.exception() for f in futures])
+    if error is not None:
+        raise error
     return merge_reports([f.result() for f in futures])
+
+
+def first_error(errors: Sequence[BaseException | None]) -> BaseException | None:
+    """What to raise for the workers' outcomes: a worker that died (killed, out of memory) as a domain error
+    that says what to do, else the first worker's own error."""
+    errors = [e for e in errors if e is not None]
+    if any(isinstance(e, BrokenProcessPool) for e in errors):
+        return IngestError("an ingest worker process stopped without finishing (killed, or out of memory: each "
+                           "holds its own model, ~1 GB). What the workers committed is kept; run the same ingest "
+                           "again to resume, with fewer workers (--workers) if memory is short")
+    return errors[0] if errors else None
 
 
 def merge_reports(reports: Sequence[IngestReport]) -> IngestReport:

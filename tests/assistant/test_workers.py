@@ -8,7 +8,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.settings import Settings
-from assistant.workers import MIN_FILES_PER_WORKER, ingest_parallel, merge_reports, worker_count
+from assistant.workers import MIN_FILES_PER_WORKER, first_error, ingest_parallel, merge_reports, worker_count
 from ingest.load import Skipped
 from tests.conftest import SAMPLE_FILES
 from tests.ingest.test_metadata import SAMPLE_METADATA
@@ -37,6 +37,19 @@ def test_merged_report_adds_up_the_shards() -> None:
     assert (merged.added, merged.unchanged, merged.removed) == (["a.md", "b.md"], ["c.md"], ["old.md"])
     assert [s.path for s in merged.skipped] == ["x"]
     assert (merged.chunks_written, merged.seconds) == (12, 4.0)
+
+
+def test_a_worker_that_died_is_reported_as_what_to_do_and_a_workers_own_error_as_it_is() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ingest.errors import IndexUnavailable, IngestError
+
+    assert first_error([None, None]) is None
+    own = IndexUnavailable("the Chroma server at 127.0.0.1:8000 cannot be reached")
+    assert first_error([None, own]) is own
+    died = first_error([own, BrokenProcessPool("A process in the process pool was terminated abruptly")])
+    assert isinstance(died, IngestError)
+    assert "run the same ingest again" in str(died) and "--workers" in str(died)
 
 
 def test_shards_together_do_one_runs_work(ingestor: Ingestor, sample_corpus: Path, tmp_path: Path,
