@@ -42,6 +42,7 @@ _REGISTRY_VECTOR = [1.0]
 _GENERATION_ID = "generation"  # the registry's change token, in the state collection
 _CATCH_UP_ID = "-"  # a chunk id that never exists (see ChromaIndex._vectors_current)
 _PUT_BATCH = 1000  # chunks per upsert, well under Chroma's maximum batch size
+_GET_PAGE = 10_000  # rows per read of a whole collection: well under SQLite's 32,766 variables per statement
 # What a lost or refused connection to a Chroma server raises (httpx under chromadb's HttpClient).
 _CONNECTION_ERRORS = (httpx.TransportError, ConnectionError)
 
@@ -123,6 +124,21 @@ class _Guarded:
     @property
     def metadata(self) -> dict | None:
         return self._collection.metadata
+
+    def get_all(self, include: list[str], where: dict | None = None) -> dict[str, list]:
+        """``get`` of every matching row, a page at a time: one read of all rows binds one SQL variable per
+        row, and SQLite refuses beyond 32,766 ("too many SQL variables" at ~2,000 real documents' chunks).
+        Pages are ordered by Chroma's insertion order; under the writer lease nothing moves between them."""
+        out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+        offset = 0
+        while True:
+            rows = self.get(include=include, where=where, limit=_GET_PAGE, offset=offset)
+            out["ids"] += rows["ids"]
+            for k in include:
+                out[k] += rows.get(k) or []
+            if len(rows["ids"]) < _GET_PAGE:
+                return out
+            offset += _GET_PAGE
 
     def __getattr__(self, name: str):
         method = getattr(self._collection, name)
@@ -224,7 +240,7 @@ class ChromaIndex:
     # --- document registry -----------------------------------------------------------------------
     def documents(self, with_text: bool = False) -> dict[str, DocumentRecord]:
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
-        rows = self._docs.get(include=include)
+        rows = self._docs.get_all(include=include)
         texts = rows.get("documents") or [""] * len(rows["ids"])
         return {
             source: DocumentRecord.from_row(source, meta, text)
@@ -275,7 +291,8 @@ class ChromaIndex:
         registered = self._docs.get(ids=sorted({s for s, _ in pairs}), include=["metadatas"])
         expected = {(s, str(m.get("version", ""))): int(m.get("n_chunks", 0))
                     for s, m in zip(registered["ids"], registered["metadatas"])}
-        rows = self._chunks.get(where={"doc_version": {"$in": sorted({v for _, v in pairs})}}, include=["metadatas"])
+        versions = sorted({v for _, v in pairs})
+        rows = self._chunks.get_all(include=["metadatas"], where={"doc_version": {"$in": versions}})
         found: dict[tuple[str, str], list[Passage]] = {}
         for cid, meta in zip(rows["ids"], rows["metadatas"]):
             found.setdefault((meta["source"], meta["doc_version"]), []).append(
@@ -346,12 +363,12 @@ class ChromaIndex:
 
     def orphan_ids(self) -> list[str]:
         current = {s: r.version for s, r in self.documents().items()}
-        rows = self._chunks.get(include=["metadatas"])
+        rows = self._chunks.get_all(include=["metadatas"])
         return [i for i, m in zip(rows["ids"], rows["metadatas"]) if current.get(m["source"]) != m["doc_version"]]
 
     def chunk_rows(self) -> dict[str, dict]:
         """Every stored chunk's metadata row by chunk id, served or not (for ``vectorstore.check``)."""
-        rows = self._chunks.get(include=["metadatas"])
+        rows = self._chunks.get_all(include=["metadatas"])
         return dict(zip(rows["ids"], rows["metadatas"]))
 
     def chunk_embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
@@ -400,7 +417,7 @@ class ChromaIndex:
         current = {s: r.version for s, r in self.documents().items()}
         if not current:
             return []
-        rows = self._chunks.get(include=["metadatas", "documents"])
+        rows = self._chunks.get_all(include=["metadatas", "documents"])
         out = [
             _row_to_chunk(text, meta)
             for text, meta in zip(rows["documents"], rows["metadatas"])

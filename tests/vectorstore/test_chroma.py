@@ -192,3 +192,36 @@ def test_generation_changes_with_every_registry_change_seen_from_another_client(
     assert first and reader.generation() == first
     writer.delete_document(A1[1].source)
     assert reader.generation() not in ("", first)
+
+
+# --- reading a whole collection ------------------------------------------------------------------
+
+
+def test_whole_collection_reads_go_page_by_page(chroma_index: ChromaIndex, monkeypatch) -> None:
+    import vectorstore.chroma
+
+    monkeypatch.setattr(vectorstore.chroma, "_GET_PAGE", 2)  # every read below spans several pages
+    docs = [make_doc(f"d{i}.txt", f"v{i}", [f"Đoạn {i}.{j} về cải cách hành chính." for j in range(3)])
+            for i in range(4)]
+    for chunks, record in docs:
+        ingest(chroma_index, chunks, record)
+    orphan, _ = make_doc("ghost.txt", "g1", ["Một đoạn chưa ghi nhận.", "Đoạn thứ hai.", "Đoạn thứ ba."])
+    chroma_index.put_chunks(orphan, EMBEDDER.embed_documents([c.chunk.text for c in orphan]))
+    assert len(chroma_index.chunk_rows()) == 15
+    assert set(chroma_index.documents()) == {f"d{i}.txt" for i in range(4)}
+    assert len(chroma_index.served_chunks()) == 12
+    pairs = [(f"d{i}.txt", f"v{i}") for i in range(4)]
+    assert all(len(p) == 3 for p in chroma_index.keyword_passages(pairs).values())
+    assert chroma_index.delete_orphans() == 3 and chroma_index.count_chunks() == 12
+
+
+@pytest.mark.slow
+def test_a_collection_beyond_sqlites_variable_limit_is_read_whole(chroma_index: ChromaIndex) -> None:
+    """~2,000 real documents hold over 32,766 chunks: one read of them all failed ("too many SQL variables")."""
+    n = 33_000
+    chunks = [StoredChunk(Chunk("big.txt", "v1", i, i, i + 1, "x", (), META, 1), {}) for i in range(n)]
+    vectors = [[1.0, 0.0, 0.0, float(i % 7)] for i in range(n)]
+    chroma_index.put_chunks(chunks, vectors)
+    chroma_index.commit_document(DocumentRecord(source="big.txt", version="v1", metadata=META, n_chunks=n))
+    assert len(chroma_index.chunk_rows()) == n
+    assert chroma_index.delete_orphans() == 0
