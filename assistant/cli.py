@@ -213,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar (documents done, documents/s and chunks/s embedded, ETA on stderr)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="worker processes embedding side by side, one model each (default CCHC_INGEST_WORKERS, "
-                   "0: one per core when there are at least 8 files per worker)")
+                   help="worker processes embedding side by side, one model each; this process alone writes (default "
+                   "CCHC_INGEST_WORKERS, 0: one per core when there are at least 8 files per worker)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("check", help="verify the index: registry against stored chunks and vectors; --repair fixes",

@@ -78,7 +78,8 @@ class Settings:
     chunk_tokens: int = 220
     chunk_overlap_sentences: int = 1
     max_file_mb: float = 20.0
-    # Worker processes for an ingest of many files (assistant/workers.py), each embedding with torch_threads.
+    # Embedding worker processes for an ingest of many files (assistant/workers.py), each with torch_threads;
+    # the ingest process alone writes to the store.
     # 0: one per core when there are enough files to repay each worker's model load (a handful: one).
     ingest_workers: int = 0
     # How long an ingest (or `assistant check --repair`) waits for another one that holds the index before it

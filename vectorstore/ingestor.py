@@ -88,26 +88,15 @@ class Ingestor:
         return self.index.lease(what=what, wait_s=self.wait_s, on_wait=on_notice, since=since)
 
     def run(self, paths: Sequence[Path], sync: bool = False, on_progress: ProgressCallback | None = None,
-            dry_run: bool = False, on_notice: NoticeCallback | None = None,
-            shard: tuple[int, int] = (0, 1)) -> IngestReport:
-        """Ingest ``paths``. ``shard`` (k, n): this run takes every n-th file from the k-th, as one of n worker
-        processes given the same paths (assistant/workers.py); shard 0 also reports the skipped paths and does
-        the ``sync`` removals, which are computed from all the files, so the shards together do one run's work."""
-        k, n = shard
-        if not 0 <= k < n:
-            raise ValueError(f"shard {k} of {n}: k must be in 0..{n - 1}")
+            dry_run: bool = False, on_notice: NoticeCallback | None = None) -> IngestReport:
         started, since = time.perf_counter(), now_iso()
         report = IngestReport(dry_run=dry_run)
         notice = _once(on_notice)
         files, skipped = discover(paths)
-        syncing = sync
-        if sync:  # every shard refuses alike, so none ingests when the sync is refused
+        if sync:
             self._check_sync(paths, files, skipped)
-            sync = k == 0
-        if k == 0:
-            report.skipped.extend(skipped)
+        report.skipped.extend(skipped)
         present = {f.name for f in files}
-        files = files[k::n]
         try:
             if dry_run:
                 registry = self.index.documents()
@@ -124,8 +113,7 @@ class Ingestor:
                 from None
         # what this run knows of the registry: to skip unchanged files and twins before embedding them (the
         # write re-reads it under the lease, as another writer may have changed it meanwhile)
-        # (a --sync removes what the paths do not hold, here or in shard 0: a renamed file is not its twin)
-        registry = {s: r for s, r in registry.items() if not syncing or s in present}
+        registry = {s: r for s, r in registry.items() if s not in report.removed}
         versions = {r.version: s for s, r in registry.items()}
         for i, path in enumerate(files):
             if on_progress:
@@ -153,8 +141,7 @@ class Ingestor:
             if dry_run:
                 outcome, record = ("updated" if previous else "added"), None
             else:
-                outcome, record = self._write_reporting(prepared, report, notice, since,
-                                                        present if syncing else None)
+                outcome, record = self._write_reporting(prepared, report, notice, since)
             if outcome == "twin":
                 report.skipped.append(Skipped(str(path), f"same content as {record.source}, already ingested"))
                 continue
@@ -175,9 +162,9 @@ class Ingestor:
         return report
 
     def _write_reporting(self, prepared: PreparedDocument, report: IngestReport, notice: NoticeCallback,
-                         since: str, present: set[str] | None) -> tuple[str, DocumentRecord]:
+                         since: str) -> tuple[str, DocumentRecord]:
         try:
-            return self._write(prepared, notice, since, present=present)
+            return self._write(prepared, notice, since)
         except IndexUnavailable as exc:
             source, done = prepared.document.source, len(report.added) + len(report.updated)
             raise IndexUnavailable(
@@ -215,13 +202,12 @@ class Ingestor:
             report.removed.append(source)
 
     def _write(self, prepared: PreparedDocument, notice: NoticeCallback, since: str,
-               expect_version: str | None = None, present: set[str] | None = None) -> tuple[str, DocumentRecord]:
+               expect_version: str | None = None) -> tuple[str, DocumentRecord]:
         """Embed, then under the lease: re-read the registry, write the chunks, commit, delete the stale ones.
 
         Returns ("added" | "updated", the new record), ("unchanged", the record) when another writer
         committed this content meanwhile, or ("twin", the other record) when another document has it.
         ``expect_version`` (a repair): rewrite only if the document is still at that version, even unchanged.
-        ``present`` (a --sync): the documents that stay; another one is being removed, so it is no twin.
         """
         doc = prepared.document
         stored = [StoredChunk(c, analyse(c.search_text())) for c in prepared.chunks]
@@ -236,8 +222,7 @@ class Ingestor:
                     return "unchanged", current or record  # changed or removed meanwhile: nothing to repair
             elif current is not None and current.version == record.version:
                 return "unchanged", current
-            twins = [s for s in self.index.sources_with_version(record.version)
-                     if s != doc.source and (present is None or s in present)]
+            twins = [s for s in self.index.sources_with_version(record.version) if s != doc.source]
             if twins:
                 return "twin", self.index.document(twins[0], with_text=False) or record
             self.index.put_chunks(stored, vectors)
