@@ -97,15 +97,21 @@ class PooledEmbedder:
 # --- in the worker process ------------------------------------------------------------------------------
 
 _embedder = None
+_failed: Exception | None = None  # why this worker has no model: raised with its first batch, for the user
 
 
 def _start_worker(settings: Settings) -> None:
-    global _embedder
+    global _embedder, _failed
     from assistant.pipeline import build_embedder, prepare_process
 
     prepare_process()
-    _embedder = build_embedder(settings)
+    try:
+        _embedder = build_embedder(settings)
+    except Exception as exc:  # a failed initializer only breaks the pool; the cause would be lost
+        _failed = exc
 
 
 def _embed(texts: list[str]) -> list[list[float]]:
+    if _failed is not None:
+        raise _failed
     return _embedder.embed_documents(texts)

@@ -22,6 +22,7 @@ def cli_env(tmp_path: Path, monkeypatch) -> Path:
     chroma = tmp_path / "chroma"
     monkeypatch.setenv("CCHC_CHROMA_PATH", str(chroma))
     monkeypatch.setenv("CCHC_COLLECTION", "clitest")
+    monkeypatch.setenv("CCHC_INGEST_WORKERS", "1")  # the fake embedder lives in this process only
     monkeypatch.setattr(assistant.pipeline, "build_embedder", lambda settings: HashingEmbedder())
     return chroma
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,18 @@ from tests.ingest.test_metadata import SAMPLE_METADATA
 ])
 def test_worker_count(requested: int, n_files: int, cpus: int, expected: int) -> None:
     assert worker_count(requested, n_files, cpus=cpus) == expected
+
+
+@pytest.mark.slow
+def test_a_model_a_worker_cannot_load_is_reported_as_such(tmp_path: Path) -> None:
+    from ingest.errors import ModelUnavailable
+
+    pool = PooledEmbedder(Settings.from_env(embedding_model=str(tmp_path / "no-such-model")), workers=2)
+    try:
+        with pytest.raises(ModelUnavailable, match="no-such-model"):
+            pool.embed_documents(["một", "hai"])
+    finally:
+        pool.close()
 
 
 def test_workers_setting_out_of_range_is_named(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -62,8 +75,10 @@ def test_a_killed_worker_ends_the_ingest_with_what_to_do(real_embedder) -> None:
     try:
         doomed.embed_documents(["khởi động"] * 2)  # both workers up
         os.kill(next(iter(doomed._pool._processes)), signal.SIGKILL)
+        deadline = time.monotonic() + 30  # the pool learns of the death from its manager thread, soon after
         with pytest.raises(IngestError, match="run the same ingest again"):
-            doomed.embed_documents(["một", "hai", "ba"])
+            while time.monotonic() < deadline:  # until then a batch may still go to the live worker
+                doomed.embed_documents(["một", "hai", "ba"])
     finally:
         doomed.close()
 

@@ -50,6 +50,11 @@ sys.exit(max(codes))
 """
 
 
+# The driver swaps in the fake embedder inside its own process; embedding workers (assistant/workers.py) would be
+# fresh processes that build the configured model, so these ingests embed in process.
+FAKE_IN_PROCESS = {"CCHC_INGEST_WORKERS": "1"}
+
+
 def make_folder(root: Path, name: str, n: int) -> Path:
     """``n`` short documents (the first part of a sample, plus a line naming it): distinct contents."""
     folder = root / name
@@ -99,7 +104,7 @@ def assert_nothing_lost_nothing_leaked(settings: Settings, folders: list[Path]) 
 def test_two_cli_ingests_of_different_folders(tmp_path: Path) -> None:
     settings = Settings(chroma_path=tmp_path / "chroma", collection="concurrent", embedding_model="fake")
     env = {"CCHC_CHROMA_PATH": str(settings.chroma_path), "CCHC_COLLECTION": settings.collection,
-           "CCHC_EMBEDDING_MODEL": "fake"}
+           "CCHC_EMBEDDING_MODEL": "fake", **FAKE_IN_PROCESS}
     long, short = make_folder(tmp_path, "a", 24), make_folder(tmp_path, "b", 3)
     first, second = start_ingests(env, long, 1), start_ingests(env, short, 10)
     (report,) = finish(first)
@@ -112,7 +117,7 @@ def test_two_cli_ingests_of_different_folders(tmp_path: Path) -> None:
 def test_two_cli_ingests_of_the_same_folder(tmp_path: Path) -> None:
     settings = Settings(chroma_path=tmp_path / "chroma", collection="samefolder", embedding_model="fake")
     env = {"CCHC_CHROMA_PATH": str(settings.chroma_path), "CCHC_COLLECTION": settings.collection,
-           "CCHC_EMBEDDING_MODEL": "fake"}
+           "CCHC_EMBEDDING_MODEL": "fake", **FAKE_IN_PROCESS}
     folder = make_folder(tmp_path, "a", 16)
     first, second = start_ingests(env, folder, 1), start_ingests(env, folder, 3)
     reports = finish(first) + finish(second)
@@ -132,7 +137,7 @@ def test_two_cli_ingests_through_a_chroma_server(chroma_server, tmp_path: Path) 
     settings = Settings(chroma_host="127.0.0.1", chroma_port=port, chroma_path=tmp_path / "unused",
                         collection="serverconcurrent", embedding_model="fake")
     env = {"CCHC_CHROMA_HOST": "127.0.0.1", "CCHC_CHROMA_PORT": str(port), "CCHC_CHROMA_PATH": str(tmp_path / "unused"),
-           "CCHC_COLLECTION": settings.collection, "CCHC_EMBEDDING_MODEL": "fake"}
+           "CCHC_COLLECTION": settings.collection, "CCHC_EMBEDDING_MODEL": "fake", **FAKE_IN_PROCESS}
     long, short = make_folder(tmp_path, "a", 20), make_folder(tmp_path, "b", 6)
     # different folders, and the same folder, all at once
     procs = [start_ingests(env, long, 1), start_ingests(env, short, 3), start_ingests(env, long, 2)]
@@ -147,7 +152,7 @@ def test_an_upload_during_a_cli_ingest(tmp_path: Path) -> None:
     process whose index stays open) while an `assistant ingest` process writes to the same store."""
     settings = Settings(chroma_path=tmp_path / "chroma", collection="uploadduring", embedding_model="fake")
     env = {"CCHC_CHROMA_PATH": str(settings.chroma_path), "CCHC_COLLECTION": settings.collection,
-           "CCHC_EMBEDDING_MODEL": "fake"}
+           "CCHC_EMBEDDING_MODEL": "fake", **FAKE_IN_PROCESS}
     long, uploads = make_folder(tmp_path, "a", 24), make_folder(tmp_path, "u", 8)
     app_ingestor = build_ingestor(settings, embedder=HashingEmbedder())  # the app's index, open throughout
     cli = start_ingests(env, long, 1)
