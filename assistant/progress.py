@@ -68,8 +68,7 @@ class IngestProgress:
         if self._bar is not None:
             self._bar.close()
 
-    def embedded(self, n_texts: int, started: float) -> None:
-        """One document of ``n_texts`` chunks embedded, from ``started`` (this clock's time) until now."""
+    def _embedded(self, n_texts: int, started: float) -> None:
         if self._first_embed is None:
             self._first_embed = started
         self.documents_embedded += 1
@@ -84,7 +83,7 @@ class _CountingEmbedder:
         started = self._progress._clock()
         vectors = self._inner.embed_documents(texts)
         if texts:
-            self._progress.embedded(len(texts), started)
+            self._progress._embedded(len(texts), started)
         return vectors
 
     def embed_query(self, text: str) -> list[float]:

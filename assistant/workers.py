@@ -45,13 +45,25 @@ def count_files(paths: Sequence[Path]) -> int:
     return len(discover(paths)[0])
 
 
+def workers_for(settings: Settings, paths: Sequence[Path]) -> int:
+    """The embedding workers an ingest of ``paths`` starts. Only "auto" (0) counts the files first: that is a
+    second discovery of ``paths`` (a JSONL library is read once more for its ids)."""
+    if settings.ingest_workers == 1:
+        return 1
+    return worker_count(settings.ingest_workers, count_files(paths))
+
+
 def ingest(settings: Settings, paths: Sequence[Path], sync: bool = False, dry_run: bool = False,
-           progress: IngestProgress | None = None, on_notice: NoticeCallback | None = None) -> IngestReport:
+           progress: IngestProgress | None = None, on_notice: NoticeCallback | None = None,
+           workers: int | None = None) -> IngestReport:
     """The ingest behind `assistant ingest` and the scale bench: embedding in this process, or in worker
-    processes when there are enough files (Settings.ingest_workers); writing always from this one."""
+    processes when there are enough files (``workers``, default ``workers_for``); writing always from this one."""
     from assistant.pipeline import build_ingestor
 
-    workers = 1 if dry_run else worker_count(settings.ingest_workers, count_files(paths))
+    if dry_run:
+        workers = 1
+    elif workers is None:
+        workers = workers_for(settings, paths)
     pool = PooledEmbedder(settings, workers) if workers > 1 else None
     if pool is not None and on_notice:
         on_notice(f"Embedding with {workers} worker processes")

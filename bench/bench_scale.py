@@ -62,14 +62,15 @@ def _load() -> list[float]:
 def step_ingest(paths: list[str]) -> dict:
     from assistant.progress import IngestProgress
     from assistant.settings import Settings
-    from assistant.workers import count_files, ingest, worker_count
+    from assistant.workers import ingest, workers_for
 
     settings = Settings.from_env()
-    workers = worker_count(settings.ingest_workers, count_files([Path(p) for p in paths]))
+    files = [Path(p) for p in paths]
+    workers = workers_for(settings, files)
     progress = IngestProgress(sys.stderr, enabled=sys.stderr.isatty())
     started = time.perf_counter()
     try:
-        report = ingest(settings, [Path(p) for p in paths], progress=progress)
+        report = ingest(settings, files, progress=progress, workers=workers)
     finally:
         progress.close()
     seconds = time.perf_counter() - started

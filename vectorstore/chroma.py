@@ -128,7 +128,8 @@ class _Guarded:
     def get_all(self, include: list[str], where: dict | None = None) -> dict[str, list]:
         """``get`` of every matching row, a page at a time: one read of all rows binds one SQL variable per
         row, and SQLite refuses beyond 32,766 ("too many SQL variables" at ~2,000 real documents' chunks).
-        Pages are ordered by Chroma's insertion order; under the writer lease nothing moves between them."""
+        Pages are ordered by Chroma's insertion order. Under the writer lease nothing moves between them; a
+        reader outside it reads a collection of one page (up to _GET_PAGE rows) at once, as before."""
         out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
         offset = 0
         while True:
