@@ -6,9 +6,10 @@ processes, each with its own copy of the model. Everything else — loading, pre
 store — stays in this one process.
 
 Why not several writing processes: an embedded Chroma store keeps its vector index in each process's memory,
-and two processes writing one store (even taking turns under the writer lease) left it answering "Error
-finding id" for chunks its registry serves, measured with 100 documents of the scale corpus. Writers on
-several machines go through one `chroma run` server, which owns its index (README, "Several app processes").
+and a process must reload it whenever another one wrote (vectorstore/chroma.py) — with workers that each wrote
+their own files, before every document. (Before that reload existed, such workers left a 100-document store
+answering "Error finding id".) Writers on several machines go through one `chroma run` server, which owns its
+index (README, "Several app processes").
 """
 
 from __future__ import annotations

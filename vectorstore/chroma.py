@@ -9,6 +9,13 @@ Concurrency: every change to the store happens under the index's writer lease (v
 one writer at a time across processes and machines; uncommitted chunks exist only inside a live lease, so
 an orphan cleanup under the lease never deletes another writer's work.
 
+Several processes on one embedded store: each keeps its own copy of a collection's vector index in memory
+and brings it up to date only from the part of Chroma's write log not yet folded into the files on disk.
+Once another process has folded more of it, a stale copy can no longer catch up: its next write stores an
+index that lacks chunks the metadata holds ("Error finding id" at the next filtered search), and its
+searches miss them. So a process reloads the store from disk (``_reload_from_disk``) whenever the registry's
+generation is not the one it last saw: a writer on taking the lease, a reader before it searches.
+
 Keyword index: when given a path, the BM25 index of the served chunks (vectorstore/bm25_store.py) is kept
 in a file there, updated at each commit and removal. It is derived data: the chunks' analysed fields are
 stored in Chroma too, so a reader that finds the file behind the registry (another machine ingested, a
@@ -21,7 +28,8 @@ import fcntl
 import json
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +48,6 @@ from vectorstore.lease import ChromaLease, FileLease, Lease
 # The registry holds no vectors worth searching, but Chroma stores one per record: a constant stands in.
 _REGISTRY_VECTOR = [1.0]
 _GENERATION_ID = "generation"  # the registry's change token, in the state collection
-_CATCH_UP_ID = "-"  # a chunk id that never exists (see ChromaIndex._vectors_current)
 _PUT_BATCH = 1000  # chunks per upsert, well under Chroma's maximum batch size
 _GET_PAGE = 10_000  # rows per read of a whole collection: well under SQLite's 32,766 variables per statement
 # What a lost or refused connection to a Chroma server raises (httpx under chromadb's HttpClient).
@@ -175,6 +182,21 @@ def open_client(path: Path, host: str = "", port: int = 8000) -> chromadb.api.Cl
         raise IndexUnavailable(f"Cannot open the Chroma index at {where}: {exc}") from exc
 
 
+def _reload_from_disk(client: chromadb.api.ClientAPI) -> None:
+    """Drop this process's in-memory state of an embedded store: the next call reads it from disk again.
+
+    Chroma has no public call for this (its maintainers' answer to several processes is a server). Its embedded
+    client is a Rust bindings object behind the system's ServerAPI, shared by every client and collection of
+    the path in this process; ``start()`` replaces it with a fresh one, which the existing collection handles
+    use from their next call. tests/vectorstore/test_embedded_writers.py fails if a Chroma release changes
+    that."""
+    server = getattr(client, "_server", None)
+    if server is None or not hasattr(server, "bindings"):
+        raise ConfigError(f"This chromadb release ({chromadb.__version__}) has no embedded client this project "
+                          "can reload; install the version pyproject.toml names, or run a Chroma server.")
+    server.start()
+
+
 def _create_collections(client: chromadb.api.ClientAPI, collection: str, embedding_model: str) -> tuple:
     chunks = client.get_or_create_collection(
         f"{collection}_chunks",
@@ -207,10 +229,11 @@ class ChromaIndex:
             raise ValueError(f"lease_kind must be one of: auto, file, chroma. Currently it is {lease_kind!r}")
         folder = Path(settings.persist_directory)
         self._lock_path = folder / f"{collection}.writer.lock" if lease_kind == "file" else None
-        # An embedded store's vector index lives in each process's memory and catches up with other processes'
-        # writes only when this process writes (see _vectors_current); a server has one, always current.
-        self._catch_up = embedded
-        self._vectors_at: str | None = None
+        # An embedded store's vector index lives in each process's memory: it is reloaded when another process
+        # wrote (see the module docstring); a server has one, always current.
+        self._client = client
+        self._reloads = embedded
+        self._vectors_at: str | None = None  # the generation this process's copy holds (None: not known yet)
         self._holding = threading.local()  # how many leases this thread holds (0 or 1)
         try:
             try:
@@ -325,8 +348,10 @@ class ChromaIndex:
         return str(rows["metadatas"][0]["token"]) if rows["ids"] else ""
 
     def _bump_generation(self) -> None:
-        self._state.upsert(ids=[_GENERATION_ID], embeddings=[_REGISTRY_VECTOR],
-                           metadatas=[{"token": uuid.uuid4().hex}])
+        token = uuid.uuid4().hex
+        self._state.upsert(ids=[_GENERATION_ID], embeddings=[_REGISTRY_VECTOR], metadatas=[{"token": token}])
+        if getattr(self._holding, "n", 0):  # under the lease this process's copy was current: it still is
+            self._vectors_at = token
 
     # --- chunks ----------------------------------------------------------------------------------
     def put_chunks(self, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]) -> None:
@@ -374,44 +399,42 @@ class ChromaIndex:
 
     def chunk_embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored vectors of ``ids`` (those that exist)."""
-        self._vectors_current()
         out: dict[str, list[float]] = {}
-        for at in range(0, len(ids), _PUT_BATCH):
-            rows = self._chunks.get(ids=list(ids[at : at + _PUT_BATCH]), include=["embeddings"])
-            out.update((i, [float(x) for x in e]) for i, e in zip(rows["ids"], rows["embeddings"]))
+        with self._vectors_current():
+            for at in range(0, len(ids), _PUT_BATCH):
+                rows = self._chunks.get(ids=list(ids[at : at + _PUT_BATCH]), include=["embeddings"])
+                out.update((i, [float(x) for x in e]) for i, e in zip(rows["ids"], rows["embeddings"]))
         return out
 
     def lease(self, what: str = "ingest", wait_s: float = 600.0, on_wait: Callable[[str], None] | None = None,
               since: str = "", **timing: float) -> Lease:
         """The writer lease of this index (a context manager, vectorstore/lease.py); ``timing`` tunes it
         (poll_s, notice_after_s; for the "chroma" kind also ttl_s and beat_s)."""
-        common = {"what": what, "wait_s": wait_s, "on_wait": on_wait, "since": since, "depth": self._holding}
+        common = {"what": what, "wait_s": wait_s, "on_wait": on_wait, "since": since, "depth": self._holding,
+                  "on_acquire": self._reload_if_stale if self._reloads else None}
         if self._lock_path is not None:
             return FileLease(self._lock_path, **common, **timing)
         return ChromaLease(self._state, **common, **timing)
 
-    def _vectors_current(self) -> None:
-        """Bring this process's copy of the vector index up to date with what other processes wrote.
-
-        The embedded store keeps each collection's vector index in each process's memory and brings it up to
-        date only when this process writes to the collection: after another process committed, a search
-        here would miss its chunks (or fail with "Error finding id" under a filter). A write of nothing (the
-        delete of an id that does not exist) catches up; once per registry generation, under the lease so
-        that the vector files are written back by one process at a time."""
-        if not self._catch_up:
-            return
+    def _reload_if_stale(self) -> None:
+        """Reload this process's copy of the store if another process changed it since (see the module
+        docstring). Called with the lease held: no writer is folding the log into the files meanwhile."""
         generation = self.generation()
-        if generation == self._vectors_at:
-            return
-        if getattr(self._holding, "n", 0):
-            self._chunks.delete(ids=[_CATCH_UP_ID])
-        else:
-            try:
-                with self.lease(what="search"):
-                    self._chunks.delete(ids=[_CATCH_UP_ID])
-            except OSError:  # a store this process may not write (its lock file cannot be made): no writer either
-                pass
-        self._vectors_at = generation
+        if generation != self._vectors_at:
+            _reload_from_disk(self._client)
+            self._vectors_at = generation
+
+    @contextmanager
+    def _vectors_current(self) -> Iterator[None]:
+        """Around a read of vectors: a copy that may be stale is reloaded, and the read (which loads the vector
+        files) runs under the lease, so that no writer rewrites them meanwhile. A current copy reads at once."""
+        with ExitStack() as held:
+            if self._reloads and not getattr(self._holding, "n", 0) and self.generation() != self._vectors_at:
+                try:
+                    held.enter_context(self.lease(what="search"))  # reloads on taking it
+                except OSError:  # a store this process may not write (its lock file cannot be made): no writer either
+                    self._reload_if_stale()
+            yield
 
     def served_chunks(self) -> list[StoredChunk]:
         """Every chunk of every document's current version, in document order."""
@@ -446,10 +469,10 @@ class ChromaIndex:
         """(chunk_id, cosine similarity) of the nearest served chunks, restricted to ``versions``."""
         if not versions:
             return []
-        self._vectors_current()
         where = {"doc_version": {"$in": sorted(set(versions.values()))}}
-        result = self._chunks.query(query_embeddings=[list(map(float, embedding))], n_results=n, where=where,
-                                    include=["metadatas", "distances"])
+        with self._vectors_current():
+            result = self._chunks.query(query_embeddings=[list(map(float, embedding))], n_results=n, where=where,
+                                        include=["metadatas", "distances"])
         out = []
         for cid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0]):
             if versions.get(meta["source"]) == meta["doc_version"]:

@@ -9,9 +9,10 @@ Two kinds, one behaviour (wait with a sentence naming the holder, give up with `
 holder keeps it longer than ``wait_s``):
 
 - ``FileLease``, for the embedded store (a folder: its writers share one machine): an OS lock on a file in
-  that folder. The kernel frees it when its holder dies, even by kill -9. It also covers a Chroma limit:
-  each process keeps its own copy of a collection's vector index and writes it back to the folder, which
-  Chroma does not make safe across processes; with every write under the lock, they take turns.
+  that folder. The kernel frees it when its holder dies, even by kill -9. Taking turns is not all the
+  embedded store needs: each process keeps its own copy of a collection's vector index and writes it back
+  to the folder, so a writer must first reload what the others wrote (``on_acquire``: ChromaIndex's reload;
+  see vectorstore/chroma.py).
 - ``ChromaLease``, for a Chroma server (its writers may be on several machines, so no file lock spans them):
   lease records in the index's state collection. Chroma ignores an ``add`` of an existing id, so of two
   writers adding the same next record the first wins, and both read the winner back. A holder heartbeats
@@ -27,6 +28,7 @@ import fcntl
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -72,7 +74,8 @@ class Lease:
     """``with lease:`` waits for the lease, holds it, frees it. Subclasses say how to take it and who has it."""
 
     def __init__(self, *, what: str, wait_s: float, on_wait: Callable[[str], None] | None = None, since: str = "",
-                 poll_s: float = 0.05, notice_after_s: float = 1.0, depth: threading.local | None = None) -> None:
+                 poll_s: float = 0.05, notice_after_s: float = 1.0, depth: threading.local | None = None,
+                 on_acquire: Callable[[], None] | None = None) -> None:
         self.what = what
         self.wait_s = wait_s
         self.on_wait = on_wait
@@ -80,11 +83,18 @@ class Lease:
         self.poll_s, self.notice_after_s = poll_s, notice_after_s
         self.token = uuid.uuid4().hex
         self._depth = depth  # the index's per-thread count of held leases (see ChromaIndex.holding)
+        self._on_acquire = on_acquire  # run once the lease is taken, before the holder's first change
 
     def __enter__(self) -> Lease:
         self.acquire()
         if self._depth is not None:
             self._depth.n = getattr(self._depth, "n", 0) + 1
+        if self._on_acquire is not None:
+            try:
+                self._on_acquire()
+            except BaseException:
+                self.__exit__(*sys.exc_info())
+                raise
         return self
 
     def __exit__(self, *exc_info) -> None:
